@@ -37,6 +37,7 @@ UNIT_SRCS:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS:= $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 CMD_JSON := $(wildcard commands/*.json)
 GEN_TABLE:= $(BUILD)/gen/cmd_table.h
+GEN_PROTO:= $(BUILD)/gen/cmd_handlers.h
 
 .PHONY: all release run test unit integ asan fuzz bench deps test-deps format format-check lint clean crash
 
@@ -47,7 +48,11 @@ $(GEN_TABLE): $(CMD_JSON) tools/gencmd.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/gencmd.py --out $@ commands/*.json
 
-$(BUILD)/%.o: %.c | $(GEN_TABLE)
+$(GEN_PROTO): $(CMD_JSON) tools/genhandlers.py
+	@mkdir -p $(dir $@)
+	$(PYTHON) tools/genhandlers.py $@ commands/*.json
+
+$(BUILD)/%.o: %.c | $(GEN_TABLE) $(GEN_PROTO)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 

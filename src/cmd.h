@@ -2,7 +2,7 @@
  * cmd.h - the command table and dispatch.
  *
  * The table is generated at build time by tools/gencmd.py from
- * commands/*.json (one file per command or subcommand) into
+ * commands/NAME.json (one file per command or subcommand) into
  * build/<variant>/gen/cmd_table.h, which only cmd.c includes.  The same
  * data drives dispatch, arity checks, flags, ACL categories, key
  * extraction and COMMAND INFO/DOCS.
@@ -19,6 +19,7 @@
 
 #include "lib/util.h"
 #include "resp_write.h"
+#include "cmd_handlers.h" /* generated: one prototype per handler */
 
 /* Command flags (COMMAND INFO "flags"), bit per JSON command_flags word. */
 enum {
@@ -109,7 +110,53 @@ struct cmd_def {
     const struct cmd_def *const *subcmds; /* for containers */
     int nsubcmds;
     int first_key, last_key, key_step; /* legacy COMMAND INFO triple */
+    int id;                     /* dense index 0..cmd_count()-1 over every
+                                   def incl. subcommands (per-command stats) */
 };
+
+/*
+ * What a handler sees.  Handlers never touch sockets; they write the reply
+ * into ctx->out, report errors through cmd_error* (so INFO errorstats
+ * counts them), and declare propagation through cmd_propagate*.
+ */
+struct core;   /* server-wide state, core.h */
+struct client; /* the calling connection (or the AOF loader's pseudo client) */
+struct db;     /* the selected database, db.h */
+
+struct cmd_ctx {
+    struct core *core;
+    struct client *client;
+    struct db *db;
+    const struct cmd_def *cmd;
+    int argc;
+    const struct slice *argv;   /* valid for the duration of the call */
+    struct resp_out *out;
+    int64_t now_ms;             /* cached command time */
+    int failed;                 /* set by cmd_error*: the call failed */
+    int loading;                /* replaying the AOF / from master: IDMP explicit IDs allowed */
+};
+
+void cmd_error(struct cmd_ctx *ctx, const char *msg);
+void cmd_errorf(struct cmd_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Common Redis error texts. */
+void cmd_error_syntax(struct cmd_ctx *ctx);   /* ERR syntax error */
+void cmd_error_wrongtype(struct cmd_ctx *ctx);
+void cmd_error_not_integer(struct cmd_ctx *ctx); /* value is not an integer or out of range */
+void cmd_error_arity(struct cmd_ctx *ctx);    /* wrong number of arguments for '%s' command */
+/* "ERR unknown subcommand 'x'. Try CONTAINER HELP." */
+void cmd_error_unknown_sub(struct cmd_ctx *ctx);
+/* Reply to HELP subcommands: lines is NULL-terminated; a header line
+ * "<CONTAINER> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
+ * is prepended and the HELP lines appended, as Redis does. */
+void cmd_reply_help(struct cmd_ctx *ctx, const char *const *lines);
+
+/* Propagation (AOF / replicas).  By default nothing is propagated.
+ * cmd_propagate_as_is: the command's own argv.  cmd_propagate_argv: a
+ * rewritten deterministic form (copied).  Several calls propagate several
+ * commands, in order. */
+void cmd_propagate_as_is(struct cmd_ctx *ctx);
+void cmd_propagate_argv(struct cmd_ctx *ctx, int argc, const struct slice *argv);
 
 /* Lookup by name (case-insensitive).  For a container, the subcommand
  * is looked up in argv[1] when present. */
@@ -117,6 +164,14 @@ const struct cmd_def *cmd_lookup(struct slice name);
 const struct cmd_def *cmd_lookup_sub(const struct cmd_def *container, struct slice sub);
 /* All top-level commands (containers included), for COMMAND. */
 const struct cmd_def *const *cmd_all(size_t *n);
+/* Run one request of client c: resolve, check, queue (MULTI) or call.
+ * The reply goes to c's output buffer. */
+void cmd_dispatch(struct core *core, struct client *c, int argc, const struct slice *argv);
+/* Call ctx->cmd's handler with statistics (used by dispatch and EXEC). */
+void cmd_call(struct cmd_ctx *ctx);
+
+size_t cmd_count(void); /* number of ids */
+const struct cmd_def *cmd_by_id(int id);
 /* Extract key argument positions of argv by the key specs; returns count
  * written to pos (cap entries at most); -1 if argv is invalid for them. */
 int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv,

@@ -137,18 +137,37 @@ uint64_t stream_trim(struct stream *s, const struct stream_trim *t);
  * Each step yields one live entry: its ID and its field/value pairs as
  * slices, valid until the next stream_iter_next / stream_iter_done call
  * (they may point into node memory or into the iterator's scratch space).
- * stream_iter_delete_current removes the entry last returned.
+ * stream_iter_delete_current removes the entry last returned (its slices
+ * become invalid); iteration then continues with the next entry.
  */
+/* A decoding position inside one node.  Private to stream.c; declared
+ * here only so that the iterator can embed it. */
+struct stream_cursor {
+    uint32_t pos;        /* byte offset of the next entry in the node */
+    uint32_t idx;        /* index of the next entry in the node */
+    uint32_t fld_off;    /* field-name block in force (offset, count) */
+    uint32_t nfld;
+    uint32_t hdr_off;    /* value-header block in force (offset, count) */
+    uint32_t nhdr;
+    uint64_t hdr_total;  /* payload bytes that header block describes */
+    struct stream_id id; /* ID of the entry before pos (delta base) */
+};
+
 struct stream_iter {
     struct stream *s;
     struct stream_id start, end;
     int rev;
     /* private */
     size_t node;       /* index in the node vector */
-    size_t pos;        /* byte offset inside the node */
-    long idx;          /* entry index inside the node */
-    int started, done;
-    struct stream_id cur;
+    int loaded;        /* cursor (forward) or table (reverse) set up */
+    int last_node;     /* reverse: no older node can hold an entry in range */
+    int has_cur;       /* an entry was returned and not deleted since */
+    int done;
+    struct stream_id cur;     /* ID last returned */
+    uint32_t cur_off;         /* its byte offset in its node */
+    struct stream_cursor c;   /* forward: position in the node */
+    struct stream_cursor *tab;/* reverse: one cursor per entry to return */
+    size_t tab_len, tab_cap;
     struct slice *fv;  /* decoded pairs */
     size_t fv_cap;
     char *scratch;     /* text of packed integers */

@@ -26,6 +26,10 @@ void buf_append_byte(struct buf *b, char c);
 void buf_append_str(struct buf *b, const char *s); /* NUL-terminated s */
 void buf_append_ll(struct buf *b, long long v);    /* decimal text */
 void buf_append_ull(struct buf *b, unsigned long long v);
+/* Write the decimal text of v at dst (no NUL; room for 20 bytes, 21 for
+ * the signed form); return its length.  Fast, no printf. */
+size_t buf_fmt_ull(char *dst, unsigned long long v);
+size_t buf_fmt_ll(char *dst, long long v);
 void buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (memmove). */

@@ -1,0 +1,459 @@
+/*
+ * server.c - the process: listeners, the event loop's callbacks, cron,
+ * before-sleep and shutdown.  Owns the only struct core.
+ *
+ * Loop iteration:  epoll wakes -> readable clients read and run their
+ * requests (replies accumulate in each client's buffer) -> cron if due ->
+ * before_sleep: persistence flush (AOF, when present) and then one write()
+ * per client with pending output; clients whose socket is full get a
+ * writable handler.  Persist-before-reply is therefore structural.
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "conn.h"
+#include "core.h"
+#include "lib/dict.h"
+#include "lib/log.h"
+#include "lib/mem.h"
+#include "loop.h"
+#include "multi.h"
+#include "net.h"
+
+#define MAX_LISTENERS 16
+#define MAX_ACCEPTS_PER_CALL 1000
+
+struct listener {
+    int fd;
+    int is_unix;
+};
+
+struct server {
+    struct core core;
+    struct loop *loop;
+    struct listener ls[MAX_LISTENERS];
+    int nls;
+    struct client **pending;    /* clients with output to write */
+    size_t npending, cap_pending;
+    struct client **closing;    /* clients to free in before_sleep */
+    size_t nclosing, cap_closing;
+    long long cron_id;
+    int64_t cron_loops;
+};
+
+static volatile sig_atomic_t signal_shutdown;
+
+static void on_signal(int sig)
+{
+    signal_shutdown = sig;
+}
+
+/* ---- client lifecycle ------------------------------------------------- */
+
+static void push(struct client ***arr, size_t *n, size_t *cap, struct client *c)
+{
+    if (*n == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        *arr = mem_realloc(*arr, sizeof(**arr) * *cap);
+    }
+    (*arr)[(*n)++] = c;
+}
+
+static void remove_from(struct client **arr, size_t *n, struct client *c)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (arr[i] == c)
+            arr[i] = arr[--*n];
+}
+
+static void free_client(struct server *s, struct client *c)
+{
+    if (c->flags & CLIENT_PENDING_WRITE)
+        remove_from(s->pending, &s->npending, c);
+    if (c->fd >= 0) {
+        loop_del(s->loop, c->fd, LOOP_READ | LOOP_WRITE);
+        close(c->fd);
+    }
+    conn_free(&s->core, c);
+}
+
+static void schedule_close(struct server *s, struct client *c)
+{
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return;
+    c->flags |= CLIENT_CLOSE_ASAP;
+    push(&s->closing, &s->nclosing, &s->cap_closing, c);
+}
+
+static void kill_client_action(struct core *core, struct client *c)
+{
+    schedule_close((struct server *)core, c);
+}
+
+static void mark_pending(struct server *s, struct client *c)
+{
+    if ((c->flags & CLIENT_PENDING_WRITE) || c->fd < 0)
+        return;
+    c->flags |= CLIENT_PENDING_WRITE;
+    push(&s->pending, &s->npending, &s->cap_pending, c);
+}
+
+static void on_client_writable(struct loop *l, int fd, void *priv, int mask);
+
+static void on_client_readable(struct loop *l, int fd, void *priv, int mask)
+{
+    (void)l, (void)fd, (void)mask;
+    struct client *c = priv;
+    struct server *s = (struct server *)c->srv;
+    if (c->flags & CLIENT_CLOSE_ASAP)
+        return;
+    s->core.now_ms = util_mstime();
+    if (conn_read(&s->core, c) < 0) {
+        schedule_close(s, c);
+        return;
+    }
+    conn_process(&s->core, c);
+    if (conn_has_output(c) || (c->flags & CLIENT_CLOSE_AFTER_REPLY))
+        mark_pending(s, c);
+}
+
+static void on_client_writable(struct loop *l, int fd, void *priv, int mask)
+{
+    (void)fd, (void)mask;
+    struct client *c = priv;
+    struct server *s = (struct server *)c->srv;
+    int r = conn_write(&s->core, c);
+    if (r < 0) {
+        schedule_close(s, c);
+        return;
+    }
+    if (r == 1) {
+        loop_del(l, c->fd, LOOP_WRITE);
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+            schedule_close(s, c);
+    }
+}
+
+static void on_accept(struct loop *l, int lfd, void *priv, int mask)
+{
+    (void)mask;
+    struct server *s = priv;
+    int is_unix = 0;
+    for (int i = 0; i < s->nls; i++)
+        if (s->ls[i].fd == lfd)
+            is_unix = s->ls[i].is_unix;
+    for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
+        char peer[64], local[64];
+        int fd = net_accept(lfd, peer, sizeof(peer), local, sizeof(local), is_unix);
+        if (fd < 0)
+            return;
+        s->core.stats.total_connections_received++;
+        if ((long)s->core.nclients >= s->core.cfg.maxclients) {
+            static const char msg[] = "-ERR max number of clients reached\r\n";
+            if (write(fd, msg, sizeof(msg) - 1) < 0) {
+                /* nothing to do: the connection is dropped anyway */
+            }
+            close(fd);
+            s->core.stats.rejected_connections++;
+            continue;
+        }
+        if (!is_unix) {
+            net_set_nodelay(fd);
+            if (s->core.cfg.tcp_keepalive > 0)
+                net_set_keepalive(fd, (int)s->core.cfg.tcp_keepalive);
+        }
+        struct client *c = conn_new(&s->core, fd, peer, local, is_unix ? CLIENT_UNIX : 0);
+        c->srv = s;
+        if (loop_add(l, fd, LOOP_READ, on_client_readable, c) < 0)
+            free_client(s, c);
+    }
+}
+
+/* ---- before sleep and cron -------------------------------------------- */
+
+static void flush_pending(struct server *s)
+{
+    for (size_t i = 0; i < s->npending; i++) {
+        struct client *c = s->pending[i];
+        c->flags &= ~(uint32_t)CLIENT_PENDING_WRITE;
+        if (c->flags & CLIENT_CLOSE_ASAP)
+            continue;
+        int r = conn_write(&s->core, c);
+        if (r < 0)
+            schedule_close(s, c);
+        else if (r == 0)
+            loop_add(s->loop, c->fd, LOOP_WRITE, on_client_writable, c);
+        else if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+            schedule_close(s, c);
+    }
+    s->npending = 0;
+}
+
+static void free_closing(struct server *s)
+{
+    for (size_t i = 0; i < s->nclosing; i++)
+        free_client(s, s->closing[i]);
+    s->nclosing = 0;
+}
+
+static void do_shutdown(struct server *s);
+
+static void before_sleep(struct loop *l, void *priv)
+{
+    (void)l;
+    struct server *s = priv;
+    flush_pending(s);
+    free_closing(s);
+    if (signal_shutdown || s->core.shutdown_asap)
+        do_shutdown(s);
+}
+
+static void close_idle_clients(struct server *s)
+{
+    if (s->core.cfg.timeout <= 0)
+        return;
+    int64_t limit = s->core.now_ms - (int64_t)s->core.cfg.timeout * 1000;
+    for (struct client *c = s->core.clients; c; c = c->next) {
+        if (c->fd >= 0 && !(c->flags & CLIENT_BLOCKED) && c->last_interaction_ms < limit)
+            schedule_close(s, c);
+    }
+}
+
+static long cron(struct loop *l, long long id, void *priv)
+{
+    (void)l, (void)id;
+    struct server *s = priv;
+    struct core *core = &s->core;
+    core->now_ms = util_mstime();
+    db_set_now(core->now_ms);
+    if (core->active_expire_enabled) {
+        for (int i = 0; i < core->ndbs; i++)
+            db_active_expire(&core->dbs[i], (int)core->cfg.active_expire_effort);
+    }
+    for (int i = 0; i < core->ndbs; i++) {
+        dict_rehash_step(core->dbs[i].keys, 100);
+        dict_rehash_step(core->dbs[i].expires, 100);
+    }
+    if (s->cron_loops++ % (core->cfg.hz > 0 ? core->cfg.hz : 10) == 0)
+        close_idle_clients(s);
+    long hz = core->cfg.hz > 0 ? core->cfg.hz : 10;
+    return 1000 / hz;
+}
+
+/* ---- db hooks --------------------------------------------------------- */
+
+static void on_key_modified(void *priv, struct db *db, struct slice key)
+{
+    struct core *core = priv;
+    multi_touch_key(core, db->id, key);
+}
+
+static void on_key_expired(void *priv, struct db *db, struct slice key)
+{
+    struct core *core = priv;
+    core->stats.expired_keys++;
+    if (core->prop.feed && !core->loading) {
+        struct slice argv[2] = {SLICE_LIT("DEL"), key};
+        core->prop.feed(core->prop.priv, db->id, 2, argv);
+    }
+}
+
+static void on_db_flushed(void *priv, struct db *db)
+{
+    multi_touch_db(priv, db, NULL);
+}
+
+static void on_db_swapped(void *priv, struct db *a, struct db *b)
+{
+    multi_touch_db(priv, a, b);
+}
+
+/* ---- start and stop --------------------------------------------------- */
+
+static int add_listener(struct server *s, int fd, int is_unix)
+{
+    if (s->nls == MAX_LISTENERS)
+        return -1;
+    s->ls[s->nls].fd = fd;
+    s->ls[s->nls].is_unix = is_unix;
+    s->nls++;
+    return loop_add(s->loop, fd, LOOP_READ, on_accept, s);
+}
+
+/* bind is a space-separated list; a leading '-' marks an address whose
+ * failure (e.g. no IPv6) is not fatal, as in redis.conf's "* -::*". */
+static int open_listeners(struct server *s)
+{
+    struct config *cfg = &s->core.cfg;
+    char err[NET_ERR_LEN];
+    char *list = mem_strndup(cfg->bind, strlen(cfg->bind));
+    int ok = 0, rc = 0;
+    for (char *save = NULL, *a = strtok_r(list, " ", &save); a; a = strtok_r(NULL, " ", &save)) {
+        int optional = a[0] == '-';
+        const char *addr = optional ? a + 1 : a;
+        int fd = net_tcp_listen(addr, (int)cfg->port, (int)cfg->tcp_backlog, err);
+        if (fd < 0) {
+            if (optional && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL || errno == EPROTONOSUPPORT))
+                continue;
+            log_msg(LOG_WARNING, "Warning: Could not create server TCP listening socket %s:%ld: %s",
+                    addr, cfg->port, err);
+            rc = -1;
+            break;
+        }
+        add_listener(s, fd, 0);
+        ok++;
+    }
+    mem_free(list);
+    if (rc == 0 && cfg->unixsocket && cfg->unixsocket[0]) {
+        int fd = net_unix_listen(cfg->unixsocket, (unsigned)cfg->unixsocketperm,
+                                 (int)cfg->tcp_backlog, err);
+        if (fd < 0) {
+            log_msg(LOG_WARNING, "Failed opening Unix socket: %s", err);
+            return -1;
+        }
+        add_listener(s, fd, 1);
+        ok++;
+    }
+    if (rc == 0 && ok == 0 && cfg->port != 0) {
+        log_msg(LOG_WARNING, "Failed listening on any address");
+        return -1;
+    }
+    return rc;
+}
+
+static void make_run_id(char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 0; i < 40; i++)
+        out[i] = hex[util_random() & 15];
+    out[40] = '\0';
+}
+
+static int init_core(struct server *s)
+{
+    struct core *core = &s->core;
+    core->ndbs = (int)core->cfg.databases;
+    core->dbs = db_new_array(core->ndbs);
+    core->stats.cmd = mem_calloc(sizeof(struct cmd_stats) * cmd_count());
+    core->start_time_ms = core->now_ms = util_mstime();
+    core->lastsave_s = core->start_time_ms / 1000;
+    core->active_expire_enabled = 1;
+    core->kill_client = kill_client_action;
+    make_run_id(core->run_id);
+    struct db_hooks hooks = {
+        .key_modified = on_key_modified,
+        .key_expired = on_key_expired,
+        .db_flushed = on_db_flushed,
+        .db_swapped = on_db_swapped,
+        .priv = core,
+    };
+    db_set_hooks(&hooks);
+    return 0;
+}
+
+static void do_shutdown(struct server *s)
+{
+    if (signal_shutdown)
+        log_msg(LOG_WARNING, "Received %s scheduling shutdown...",
+                signal_shutdown == SIGINT ? "SIGINT" : "SIGTERM");
+    log_msg(LOG_WARNING, "User requested shutdown...");
+    for (struct client *c = s->core.clients; c; c = c->next)
+        if (c->fd >= 0 && conn_has_output(c))
+            conn_write(&s->core, c);
+    for (int i = 0; i < s->nls; i++)
+        close(s->ls[i].fd);
+    if (s->core.cfg.unixsocket && s->core.cfg.unixsocket[0])
+        unlink(s->core.cfg.unixsocket);
+    if (s->core.cfg.pidfile && s->core.cfg.pidfile[0])
+        unlink(s->core.cfg.pidfile);
+    log_msg(LOG_WARNING, "Weir is now ready to exit, bye bye...");
+    loop_stop(s->loop);
+}
+
+static void teardown(struct server *s)
+{
+    while (s->core.clients) {
+        struct client *c = s->core.clients;
+        if (c->fd >= 0)
+            close(c->fd);
+        conn_free(&s->core, c);
+    }
+    db_free_array(s->core.dbs, s->core.ndbs);
+    if (s->core.stats.errors)
+        dict_free(s->core.stats.errors, NULL);
+    if (s->core.watched_keys)
+        dict_free(s->core.watched_keys, NULL);
+    mem_free(s->core.stats.cmd);
+    mem_free(s->pending);
+    mem_free(s->closing);
+    loop_free(s->loop);
+    config_free(&s->core.cfg);
+}
+
+static void write_pidfile(const struct config *cfg)
+{
+    if (!cfg->pidfile || !cfg->pidfile[0])
+        return;
+    FILE *f = fopen(cfg->pidfile, "w");
+    if (f) {
+        fprintf(f, "%d\n", (int)getpid());
+        fclose(f);
+    }
+}
+
+static int startup(struct server *s, int argc, char **argv)
+{
+    char err[512];
+    config_init_defaults(&s->core.cfg);
+    if (config_load_argv(&s->core.cfg, argc, argv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "\n*** FATAL CONFIG FILE ERROR (Weir) ***\n%s\n", err);
+        return -1;
+    }
+    struct config *cfg = &s->core.cfg;
+    if (log_open(cfg->logfile, cfg->loglevel) < 0) {
+        fprintf(stderr, "Can't open the log file: %s\n", strerror(errno));
+        return -1;
+    }
+    if (cfg->dir && cfg->dir[0] && chdir(cfg->dir) < 0) {
+        log_msg(LOG_WARNING, "Can't chdir to '%s': %s", cfg->dir, strerror(errno));
+        return -1;
+    }
+    if (readlink("/proc/self/exe", s->core.executable, sizeof(s->core.executable) - 1) < 0)
+        s->core.executable[0] = '\0';
+    s->loop = loop_new((int)cfg->maxclients + 128);
+    init_core(s);
+    if (open_listeners(s) < 0)
+        return -1;
+    write_pidfile(cfg);
+    loop_set_before_sleep(s->loop, before_sleep, s);
+    s->cron_id = loop_timer_add(s->loop, 1, cron, s);
+    log_msg(LOG_NOTICE, "Weir (Redis 8.8 compatible) started, pid=%d, port=%ld", (int)getpid(),
+            cfg->port);
+    log_msg(LOG_NOTICE, "Ready to accept connections tcp");
+    return 0;
+}
+
+int server_main(int argc, char **argv)
+{
+    struct server *s = mem_calloc(sizeof(*s));
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    int rc = startup(s, argc, argv) < 0 ? 1 : 0;
+    if (rc == 0)
+        loop_run(s->loop);
+    teardown(s);
+    mem_free(s);
+    return rc;
+}
