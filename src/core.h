@@ -67,11 +67,17 @@ struct core {
     int exec_depth;
     int active_expire_enabled;  /* DEBUG SET-ACTIVE-EXPIRE */
     struct dict *watched_keys;  /* (dbid, key) -> struct watchers*, multi.c */
+    struct dict *blocking_keys; /* (dbid, key) -> struct waiters*, block.c */
+    struct dict *ready_keys;    /* (dbid, key) -> NULL: keys to serve, block.c */
+    struct client *blocked_head;/* every blocked client, block.c */
+    size_t nblocked;
     char run_id[41];
     char executable[1024];
 
     /* server actions (server.c) */
     void (*kill_client)(struct core *c, struct client *cl); /* close after flush */
+    /* a blocked client was unblocked outside the serve path (CLIENT UNBLOCK) */
+    void (*client_unblocked)(struct core *c, struct client *cl);
     int (*save)(struct core *c, char *err, size_t errlen);   /* SAVE; -1 on error */
     int (*bgrewriteaof)(struct core *c, char *err, size_t errlen);
 };

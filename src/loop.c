@@ -39,6 +39,7 @@ struct loop {
     long long next_timer_id;
     loop_hook_fn before_sleep;
     void *before_sleep_priv;
+    long max_wait; /* one-shot bound of the next wait, -1 none */
     int stop;
 };
 
@@ -53,6 +54,7 @@ struct loop *loop_new(int max_fds)
     l->nfds = max_fds > 16 ? max_fds : 16;
     l->fds = mem_calloc(sizeof(*l->fds) * (size_t)l->nfds);
     l->nevents = 1024;
+    l->max_wait = -1;
     l->events = mem_alloc(sizeof(*l->events) * (size_t)l->nevents);
     return l;
 }
@@ -187,6 +189,9 @@ int loop_process(struct loop *l, long timeout_ms)
     long t = next_timeout_ms(l);
     if (t < 0 || (timeout_ms >= 0 && timeout_ms < t))
         t = timeout_ms;
+    if (l->max_wait >= 0 && (t < 0 || l->max_wait < t))
+        t = l->max_wait;
+    l->max_wait = -1;
     int n = epoll_wait(l->epfd, l->events, l->nevents, (int)t);
     if (n < 0 && errno != EINTR)
         return -1;
@@ -208,6 +213,12 @@ int loop_process(struct loop *l, long timeout_ms)
     }
     run_timers(l);
     return n > 0 ? n : 0;
+}
+
+void loop_limit_wait(struct loop *l, long ms)
+{
+    if (l->max_wait < 0 || ms < l->max_wait)
+        l->max_wait = ms < 0 ? 0 : ms;
 }
 
 void loop_run(struct loop *l)

@@ -29,6 +29,8 @@ int loop_mask(struct loop *l, int fd);
 long long loop_timer_add(struct loop *l, long ms, loop_timer_fn fn, void *priv);
 void loop_timer_del(struct loop *l, long long id);
 void loop_set_before_sleep(struct loop *l, loop_hook_fn fn, void *priv);
+/* Bound the next wait to ms (called from before-sleep; one-shot). */
+void loop_limit_wait(struct loop *l, long ms);
 /* Run until loop_stop. */
 void loop_run(struct loop *l);
 void loop_stop(struct loop *l);

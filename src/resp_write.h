@@ -54,12 +54,22 @@ void resp_set(struct resp_out *o, long long n);    /* ~n or *n */
 void resp_push(struct resp_out *o, long long n);   /* >n or *n */
 void resp_empty_array(struct resp_out *o);
 
+/* Keyed results (XREAD-style): RESP3 a map of n key -> value; RESP2 an
+ * array of n two-element arrays.  Call resp_kv_entry before each key. */
+void resp_kv_map(struct resp_out *o, long long n);
+void resp_kv_entry(struct resp_out *o);
+
 /* Deferred aggregate lengths.  The returned handle is an offset into the
- * buffer; it stays valid while the caller only appends to the same buffer. */
+ * buffer; it stays valid while the caller only appends to the same buffer.
+ * Setting a length inserts the header at the handle (memmove), which moves
+ * every later handle: fill handles in reverse order of creation (LIFO,
+ * innermost aggregate first). */
 size_t resp_defer_array(struct resp_out *o);
 size_t resp_defer_map(struct resp_out *o);
+size_t resp_defer_set(struct resp_out *o);
 void resp_set_deferred_array(struct resp_out *o, size_t handle, long long n);
 void resp_set_deferred_map(struct resp_out *o, size_t handle, long long n);
+void resp_set_deferred_set(struct resp_out *o, size_t handle, long long n);
 
 /* Append an already-encoded reply (e.g. a cached shared reply). */
 void resp_raw(struct resp_out *o, const void *p, size_t n);

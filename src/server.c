@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "block.h"
 #include "cmd.h"
 #include "conn.h"
 #include "core.h"
@@ -76,6 +77,7 @@ static void remove_from(struct client **arr, size_t *n, struct client *c)
 
 static void free_client(struct server *s, struct client *c)
 {
+    block_remove(&s->core, c);
     if (c->flags & CLIENT_PENDING_WRITE)
         remove_from(s->pending, &s->npending, c);
     if (c->fd >= 0) {
@@ -206,10 +208,38 @@ static void free_closing(struct server *s)
 
 static void do_shutdown(struct server *s);
 
+/* A blocked client got its reply: send it and resume its pipeline. */
+static void on_unblocked(void *priv, struct client *c)
+{
+    struct server *s = priv;
+    if (c->in.len > 0 && !(c->flags & CLIENT_BLOCKED))
+        conn_process(&s->core, c);
+    mark_pending(s, c);
+}
+
+static void client_unblocked_action(struct core *core, struct client *c)
+{
+    on_unblocked(core, c);
+}
+
+static void serve_blocked(struct server *s)
+{
+    struct core *core = &s->core;
+    if (core->nblocked == 0)
+        return;
+    block_serve_ready(core, on_unblocked, s);
+    int64_t now = util_mstime();
+    block_expire(core, now, on_unblocked, s);
+    int64_t next = block_next_deadline(core);
+    if (next >= 0)
+        loop_limit_wait(s->loop, (long)(next - now));
+}
+
 static void before_sleep(struct loop *l, void *priv)
 {
     (void)l;
     struct server *s = priv;
+    serve_blocked(s);
     flush_pending(s);
     free_closing(s);
     if (signal_shutdown || s->core.shutdown_asap)
@@ -254,6 +284,7 @@ static void on_key_modified(void *priv, struct db *db, struct slice key)
 {
     struct core *core = priv;
     multi_touch_key(core, db->id, key);
+    block_signal_key(core, db, key);
 }
 
 static void on_key_expired(void *priv, struct db *db, struct slice key)
@@ -347,6 +378,7 @@ static int init_core(struct server *s)
     core->lastsave_s = core->start_time_ms / 1000;
     core->active_expire_enabled = 1;
     core->kill_client = kill_client_action;
+    core->client_unblocked = client_unblocked_action;
     make_run_id(core->run_id);
     struct db_hooks hooks = {
         .key_modified = on_key_modified,

@@ -174,30 +174,6 @@ static void move_bucket(struct dict *d, size_t idx)
     d->tab[0][idx] = NULL;
 }
 
-int dict_rehash_step(struct dict *d, int n)
-{
-    size_t empty_left = (size_t)(n > 0 ? n : 0) * DICT_EMPTY_VISITS;
-
-    if (!is_rehashing(d))
-        return 0;
-    if (d->paused)
-        return 1;
-    while (n > 0 && d->used[0] != 0) {
-        while (d->tab[0][d->rehash_idx] == NULL) {
-            d->rehash_idx++;
-            if (empty_left-- == 0)
-                return 1;
-        }
-        move_bucket(d, d->rehash_idx++);
-        n--;
-    }
-    if (d->used[0] == 0) {
-        finish_rehash(d);
-        return 0;
-    }
-    return 1;
-}
-
 /* Called before an insert: allocate the first table or start growing. */
 static void grow_if_needed(struct dict *d)
 {
@@ -222,11 +198,38 @@ static void shrink_if_needed(struct dict *d)
         start_resize(d, buckets_for(d->used[0]));
 }
 
+int dict_rehash_step(struct dict *d, int n)
+{
+    size_t empty_left = (size_t)(n > 0 ? n : 0) * DICT_EMPTY_VISITS;
+
+    if (!is_rehashing(d))
+        return 0;
+    if (d->paused)
+        return 1;
+    while (n > 0 && d->used[0] != 0) {
+        while (d->tab[0][d->rehash_idx] == NULL) {
+            d->rehash_idx++;
+            if (empty_left-- == 0)
+                return 1;
+        }
+        move_bucket(d, d->rehash_idx++);
+        n--;
+    }
+    if (d->used[0] == 0) {
+        finish_rehash(d);
+        /* Deletes during a shrink may leave the new table sparse too. */
+        shrink_if_needed(d);
+        return is_rehashing(d);
+    }
+    return 1;
+}
+
 /* ---- lookup / insert / delete ------------------------------------------ */
 
 static inline int key_eq(const struct dict_entry *e, const void *key, size_t klen)
 {
-    return e->klen == klen && memcmp(e->key, key, klen) == 0;
+    /* klen == 0 skips memcmp so that a NULL key pointer is fine. */
+    return e->klen == klen && (klen == 0 || memcmp(e->key, key, klen) == 0);
 }
 
 /* Address of the link pointing at key's entry (NULL if absent); the

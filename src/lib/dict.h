@@ -23,9 +23,11 @@ struct dict;
 struct dict_entry;
 
 struct dict *dict_new(void);
-/* Free the table; free_val (may be NULL) is called on every value. */
+/* Free the table (d may be NULL); free_val (may be NULL) is called on every
+ * non-NULL value. */
 void dict_free(struct dict *d, void (*free_val)(void *));
-/* Remove all entries (calling free_val on each value), keep the dict. */
+/* Remove all entries (calling free_val on each non-NULL value), keep the
+ * dict. */
 void dict_clear(struct dict *d, void (*free_val)(void *));
 size_t dict_size(const struct dict *d);
 
@@ -33,8 +35,7 @@ size_t dict_size(const struct dict *d);
 struct dict_entry *dict_find(struct dict *d, const void *key, size_t klen);
 /* Insert key if absent.  Returns the (new or existing) entry; *created is
  * set to 1 when a new entry was made (its value is NULL). */
-struct dict_entry *dict_upsert(struct dict *d, const void *key, size_t klen,
-                               int *created);
+struct dict_entry *dict_upsert(struct dict *d, const void *key, size_t klen, int *created);
 /* Remove key; returns 1 and stores the old value in *old_val (may be NULL)
  * when it existed, 0 otherwise. */
 int dict_delete(struct dict *d, const void *key, size_t klen, void **old_val);
@@ -46,8 +47,7 @@ void dict_entry_set_val(struct dict_entry *e, void *val);
 /* Convenience wrappers. */
 void *dict_get(struct dict *d, const void *key, size_t klen); /* NULL if absent */
 /* Set key -> val; returns 1 if inserted, 0 if replaced (old value in *old_val). */
-int dict_set(struct dict *d, const void *key, size_t klen, void *val,
-             void **old_val);
+int dict_set(struct dict *d, const void *key, size_t klen, void *val, void **old_val);
 
 /* A uniformly-ish random entry, or NULL when empty. */
 struct dict_entry *dict_random(struct dict *d);

@@ -25,20 +25,23 @@ int util_parse_ull(const char *s, size_t len, unsigned long long *out);
 /* Parse a double as Redis does for INCRBYFLOAT etc: strtold-like, no
  * spaces, no nan.  Returns 0 / -1. */
 int util_parse_double(const char *s, size_t len, double *out);
-/* Format v as decimal into dst (room for 21 bytes); returns length. */
+/* Format v as decimal into dst (room for 21 bytes, NUL-terminated);
+ * returns the length without the NUL. */
 size_t util_ll2str(char *dst, long long v);
 size_t util_ull2str(char *dst, unsigned long long v);
 /* Redis-style glob (stringmatchlen): * ? [abc] [^a] [a-z] \x escapes.
- * nocase != 0 folds ASCII case.  Returns 1 on match. */
-int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
-                    int nocase);
+ * nocase != 0 folds ASCII case.  Returns 1 on match.  Iterative: time is
+ * O(plen * slen) at worst, stack use constant.  One deliberate difference
+ * from Redis: "*" (or any all-star pattern) matches the empty string. */
+int util_glob_match(const char *pat, size_t plen, const char *s, size_t slen, int nocase);
 /* Case-insensitive equality of a slice with a NUL-terminated ASCII word. */
 int util_eq_nocase(struct slice a, const char *word);
 
 int64_t util_mstime(void); /* wall clock, ms since epoch */
 int64_t util_ustime(void); /* wall clock, us since epoch */
 int64_t util_monotonic_us(void);
-/* xorshift-style PRNG, seeded once from the clock/pid. */
+/* xoshiro256** PRNG, per-thread state seeded lazily from the clock, pid
+ * and /dev/urandom.  Not for cryptographic use. */
 uint64_t util_random(void);
 
 #endif
