@@ -199,6 +199,7 @@ void cmd_call(struct cmd_ctx *ctx)
     int64_t start = util_monotonic_us();
     ctx->now_ms = util_mstime();
     db_set_now(ctx->now_ms);
+    db_set_no_touch(ctx->client && (ctx->client->flags & CLIENT_NO_TOUCH));
     d->handler(ctx);
     int64_t dur = util_monotonic_us() - start;
     struct cmd_stats *st = &core->stats.cmd[d->id];

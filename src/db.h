@@ -88,7 +88,9 @@ void db_flush(struct db *db);
 void db_swap(struct db *a, struct db *b);
 /* Random live key (NULL when empty); key bytes valid until next write. */
 const char *db_random_key(struct db *db, size_t *klen);
-/* Expire up to `effort` sampled keys; returns the number expired. */
+/* Active expiry: sample up to effort*20 keys with a TTL (resuming a scan
+ * cursor over `expires`), delete those past their time; returns the
+ * number expired.  effort is active-expire-effort (1..10). */
 size_t db_active_expire(struct db *db, int effort);
 /* Tell the modification hook (WATCH / wake-ups). */
 void db_signal_modified(struct db *db, struct slice key);

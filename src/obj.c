@@ -5,7 +5,8 @@
  * a NUL.  u.cap records how many data bytes fit (the allocator's rounding
  * slack included, so small in-place rewrites such as INCR rarely need to
  * reallocate).  Growth through obj_string_resize is greedy, as for append
- * heavy workloads: double below 1 MB, then 1 MB more at a time.
+ * heavy workloads: double below 1 MB, then 1 MB more at a time (an empty
+ * string grows to the exact size asked).
  *
  * Stream objects hold a struct stream owned by stream.c; its consumer
  * groups and idempotency state belong to stream_cg.c / stream_idmp.c.
@@ -51,7 +52,9 @@ struct obj *obj_string_resize(struct obj *o, size_t len)
     if (len <= old)
         return o;
     if (len > o->u.cap) {
-        size_t want = len < OBJ_GREEDY_LIMIT ? len * 2 : len + OBJ_GREEDY_LIMIT;
+        /* An empty string grows to the exact size (SETRANGE on a new key);
+         * a growing one greedily, for the appends likely to follow. */
+        size_t want = old == 0 ? len : len < OBJ_GREEDY_LIMIT ? len * 2 : len + OBJ_GREEDY_LIMIT;
 
         o = mem_realloc(o, sizeof(struct obj) + want + 1);
         o->u.cap = string_cap_of(o);
@@ -77,9 +80,9 @@ struct obj *obj_new_stream(void)
 
 static void free_stream(struct stream *s)
 {
-    /* TODO(lead): free s->groups through stream_cg (cg_set_free) and
-     * s->idmp through stream_idmp (idmp_free) once those modules land;
-     * until then a stream with groups or IDMP state leaks them. */
+    /* TODO(lead): free the groups through stream_cg (cg_free_all(s)) and
+     * the IDMP state through stream_idmp (idmp_free(s->idmp)) once both
+     * modules link; until then a stream with either leaks it. */
     s->groups = NULL;
     s->idmp = NULL;
     stream_free(s);
@@ -112,8 +115,9 @@ struct obj *obj_dup(const struct obj *o)
     n = mem_alloc(sizeof(struct obj));
     *n = *o;
     n->u.stream = stream_dup(o->u.stream);
-    /* TODO(lead): copy o->u.stream->groups via stream_cg and ->idmp via
-     * stream_idmp (stream_dup leaves both NULL in the copy). */
+    /* TODO(lead): copy the groups via stream_cg (cg_dup_all(src, dst)) and
+     * the IDMP state via stream_idmp (idmp_dup); stream_dup leaves both
+     * NULL in the copy. */
     return n;
 }
 
@@ -141,7 +145,7 @@ size_t obj_mem_usage(const struct obj *o)
 
     if (o->type == OBJ_STREAM) {
         n += mem_size(o->u.stream) + stream_mem_usage(o->u.stream);
-        /* TODO(lead): add consumer groups / IDMP state sizes. */
+        /* TODO(lead): add cg_mem_usage(s) and idmp_mem_usage(s->idmp). */
     }
     return n;
 }
