@@ -95,7 +95,8 @@ fuzz:
 	@mkdir -p build/fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	  -o build/fuzz/fuzz_resp_parse tests/fuzz/fuzz_resp_parse.c src/resp_parse.c src/lib/util.c
-	build/fuzz/fuzz_resp_parse -max_total_time=$${FUZZ_SECONDS:-60} -dict=tests/fuzz/resp.dict tests/fuzz/corpus
+	mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz_resp_parse -max_total_time=$${FUZZ_SECONDS:-60} -dict=tests/fuzz/resp.dict build/fuzz/corpus tests/fuzz/corpus
 
 bench: deps
 	$(MAKE) all

@@ -18,6 +18,8 @@
 #include "lib/mem.h"
 #include "lib/util.h"
 #include "stream.h"
+#include "stream_cg.h"
+#include "stream_idmp.h"
 
 #define OBJ_GREEDY_LIMIT (1024 * 1024)
 #define OBJ_EMBSTR_MAX 44
@@ -80,9 +82,8 @@ struct obj *obj_new_stream(void)
 
 static void free_stream(struct stream *s)
 {
-    /* TODO(lead): free the groups through stream_cg (cg_free_all(s)) and
-     * the IDMP state through stream_idmp (idmp_free(s->idmp)) once both
-     * modules link; until then a stream with either leaks it. */
+    cg_free_all(s);
+    idmp_free(s->idmp);
     s->groups = NULL;
     s->idmp = NULL;
     stream_free(s);
@@ -115,9 +116,8 @@ struct obj *obj_dup(const struct obj *o)
     n = mem_alloc(sizeof(struct obj));
     *n = *o;
     n->u.stream = stream_dup(o->u.stream);
-    /* TODO(lead): copy the groups via stream_cg (cg_dup_all(src, dst)) and
-     * the IDMP state via stream_idmp (idmp_dup); stream_dup leaves both
-     * NULL in the copy. */
+    cg_dup_all(o->u.stream, n->u.stream);
+    n->u.stream->idmp = o->u.stream->idmp ? idmp_dup(o->u.stream->idmp) : NULL;
     return n;
 }
 
@@ -144,8 +144,10 @@ size_t obj_mem_usage(const struct obj *o)
     size_t n = mem_size(o);
 
     if (o->type == OBJ_STREAM) {
-        n += mem_size(o->u.stream) + stream_mem_usage(o->u.stream);
-        /* TODO(lead): add cg_mem_usage(s) and idmp_mem_usage(s->idmp). */
+        const struct stream *s = o->u.stream;
+        n += mem_size(s) + stream_mem_usage(s) + cg_mem_usage(s);
+        if (s->idmp)
+            n += idmp_mem_usage(s->idmp);
     }
     return n;
 }

@@ -100,8 +100,7 @@ static int parse_ll(const char *s, size_t n, long long *out)
  * *ok says whether the text between type byte and '\r' is a valid number,
  * stored in *val.
  */
-static int read_header(const char *buf, size_t len, size_t at, size_t *cr, long long *val,
-                       int *ok)
+static int read_header(const char *buf, size_t len, size_t at, size_t *cr, long long *val, int *ok)
 {
     size_t i = at + 1, avail = len - at;
     unsigned long long v = 0;
@@ -164,8 +163,8 @@ static const char *dollar_error(char got)
 }
 
 /* Parse "$len\r\n" at buf[*pos]; 1 when done, else INCOMPLETE/ERROR. */
-static long bulk_header(const char *buf, size_t len, const struct resp_limits *lim,
-                        long long *blen, size_t *pos, const char **err)
+static long bulk_header(const char *buf, size_t len, const struct resp_limits *lim, long long *blen,
+                        size_t *pos, const char **err)
 {
     size_t cr;
     long long n = 0;
@@ -235,10 +234,10 @@ static long parse_multibulk(char *buf, size_t len, const struct resp_limits *lim
 
 struct splitter {
     char *s;
-    size_t n;     /* line length */
-    size_t r, w;  /* read and write index */
-    int write;    /* 0: count and validate only */
-    int quoted;   /* a quote was seen */
+    size_t n;    /* line length */
+    size_t r, w; /* read and write index */
+    int write;   /* 0: count and validate only */
+    int quoted;  /* a quote was seen */
 };
 
 /* isspace() in the C locale. */

@@ -19,11 +19,18 @@
  *                  start and more bytes appended) resumes without rescanning.
  *   RESP_NEED_ARGV the request has more arguments than argv_cap;
  *                  st->argc_total says how many are needed.  Grow argv and
- *                  call again (nothing is lost).
+ *                  call again (nothing is lost).  For a multibulk this is
+ *                  reported only when argument number argv_cap is reached,
+ *                  and argv[0..st->argc_done) already hold arguments: grow
+ *                  it keeping them (realloc), e.g. to st->argc_total.
  *   RESP_ERROR     protocol error; *err is set to Redis's exact error text
  *                  without the leading "-" and trailing CRLF (e.g.
  *                  "ERR Protocol error: invalid bulk length").  The
- *                  connection must be closed after replying.
+ *                  connection must be closed after replying.  The text
+ *                  stays valid until the next resp_parse() on the thread.
+ *
+ * st is reset by the parser itself after a call returning > 0 (resetting
+ * it again is harmless).  lim may be NULL: authenticated, 512 MB bulks.
  *
  * Limits (as Redis): multibulk count <= 1048576 (1024*1024); bulk length
  * <= max_bulk_len (proto-max-bulk-len, default 512 MB); inline line <=
@@ -55,8 +62,8 @@ struct resp_limits {
 /* Caller-owned resume state.  Zero it (resp_state_reset) before parsing a
  * new request, i.e. after every call that returned > 0 or an error. */
 struct resp_state {
-    size_t pos;        /* bytes of the buffer already parsed */
-    size_t argc_done;  /* arguments already stored in argv */
+    size_t pos;           /* bytes of the buffer already parsed */
+    size_t argc_done;     /* arguments already stored in argv */
     long long argc_total; /* multibulk count, -1 until known */
     long long bulk_len;   /* pending bulk length, -1 if none */
     uintptr_t base;       /* buffer address of the previous call: if the
@@ -73,9 +80,8 @@ static inline void resp_state_reset(struct resp_state *st)
     st->base = 0;
 }
 
-long resp_parse(char *buf, size_t len, const struct resp_limits *lim,
-                struct resp_state *st, struct slice *argv, size_t argv_cap,
-                size_t *argc, const char **err);
+long resp_parse(char *buf, size_t len, const struct resp_limits *lim, struct resp_state *st,
+                struct slice *argv, size_t argv_cap, size_t *argc, const char **err);
 
 /* Bytes still needed to complete the current bulk, when known (used to
  * size reads of big arguments); 0 when unknown. */

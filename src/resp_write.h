@@ -27,31 +27,30 @@ struct resp_out {
     int proto; /* 2 or 3 */
 };
 
-void resp_simple(struct resp_out *o, const char *s);          /* +s */
+void resp_simple(struct resp_out *o, const char *s); /* +s */
 void resp_simple_len(struct resp_out *o, const char *s, size_t n);
-void resp_ok(struct resp_out *o);                             /* +OK */
+void resp_ok(struct resp_out *o); /* +OK */
 /* Error: msg is written as "-<msg>\r\n".  If msg does not begin with an
  * uppercase error code word followed by a space (as "ERR x", "WRONGTYPE x"),
  * "ERR " is prepended.  CR/LF in msg are replaced by spaces. */
 void resp_error(struct resp_out *o, const char *msg);
-void resp_errorf(struct resp_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void resp_int(struct resp_out *o, long long v);               /* :v */
-void resp_bulk(struct resp_out *o, const void *p, size_t n);  /* $n */
+void resp_errorf(struct resp_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void resp_int(struct resp_out *o, long long v);              /* :v */
+void resp_bulk(struct resp_out *o, const void *p, size_t n); /* $n */
 void resp_bulk_str(struct resp_out *o, const char *s);
-void resp_bulk_ll(struct resp_out *o, long long v);           /* integer as bulk */
-void resp_null(struct resp_out *o);        /* RESP3 "_", RESP2 "$-1" */
-void resp_null_array(struct resp_out *o);  /* RESP3 "_", RESP2 "*-1" */
-void resp_bool(struct resp_out *o, int v); /* RESP3 "#t/#f", RESP2 :1/:0 */
+void resp_bulk_ll(struct resp_out *o, long long v); /* integer as bulk */
+void resp_null(struct resp_out *o);                 /* RESP3 "_", RESP2 "$-1" */
+void resp_null_array(struct resp_out *o);           /* RESP3 "_", RESP2 "*-1" */
+void resp_bool(struct resp_out *o, int v);          /* RESP3 "#t/#f", RESP2 :1/:0 */
 /* Double: RESP3 ",<repr>", RESP2 bulk.  Uses %.17g-shortest formatting,
  * "inf"/"-inf" as Redis. */
 void resp_double(struct resp_out *o, double v);
 /* Verbatim string (RESP3 "=n\r\ntxt:..."), RESP2 plain bulk. */
 void resp_verbatim(struct resp_out *o, const char *p, size_t n, const char *fmt3);
-void resp_array(struct resp_out *o, long long n);  /* *n */
-void resp_map(struct resp_out *o, long long n);    /* %n or *2n */
-void resp_set(struct resp_out *o, long long n);    /* ~n or *n */
-void resp_push(struct resp_out *o, long long n);   /* >n or *n */
+void resp_array(struct resp_out *o, long long n); /* *n */
+void resp_map(struct resp_out *o, long long n);   /* %n or *2n */
+void resp_set(struct resp_out *o, long long n);   /* ~n or *n */
+void resp_push(struct resp_out *o, long long n);  /* >n or *n */
 void resp_empty_array(struct resp_out *o);
 
 /* Keyed results (XREAD-style): RESP3 a map of n key -> value; RESP2 an

@@ -30,8 +30,7 @@ void buf_append_ull(struct buf *b, unsigned long long v);
  * the signed form); return its length.  Fast, no printf. */
 size_t buf_fmt_ull(char *dst, unsigned long long v);
 size_t buf_fmt_ll(char *dst, long long v);
-void buf_printf(struct buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drop the first n bytes (memmove). */
 void buf_consume(struct buf *b, size_t n);
 void buf_clear(struct buf *b); /* len = 0, keeps memory */
