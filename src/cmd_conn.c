@@ -6,10 +6,10 @@
 #include "client.h"
 #include "cmd.h"
 #include "core.h"
+#include "info.h"
 #include "lib/mem.h"
 #include "multi.h"
 
-#define WEIR_REDIS_VERSION "8.8.0"
 
 void cmd_ping(struct cmd_ctx *ctx)
 {

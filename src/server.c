@@ -20,6 +20,7 @@
 
 #include "block.h"
 #include "cmd.h"
+#include "info.h"
 #include "conn.h"
 #include "core.h"
 #include "lib/dict.h"
@@ -274,6 +275,7 @@ static long cron(struct loop *l, long long id, void *priv)
     }
     if (s->cron_loops++ % (core->cfg.hz > 0 ? core->cfg.hz : 10) == 0)
         close_idle_clients(s);
+    info_cron(core);
     long hz = core->cfg.hz > 0 ? core->cfg.hz : 10;
     return 1000 / hz;
 }
@@ -462,6 +464,7 @@ static int startup(struct server *s, int argc, char **argv)
         s->core.executable[0] = '\0';
     s->loop = loop_new((int)cfg->maxclients + 128);
     init_core(s);
+    info_init(&s->core);
     if (open_listeners(s) < 0)
         return -1;
     write_pidfile(cfg);
