@@ -44,11 +44,11 @@ GEN_PROTO:= $(BUILD)/gen/cmd_handlers.h
 all: $(BUILD)/weir-server
 	@if [ "$(VARIANT)" = release ]; then ln -sf release/weir-server build/weir-server; fi
 
-$(GEN_TABLE): $(CMD_JSON) tools/gencmd.py
+$(GEN_TABLE): $(CMD_JSON) commands tools/gencmd.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/gencmd.py --out $@ commands/*.json
 
-$(GEN_PROTO): $(CMD_JSON) tools/genhandlers.py
+$(GEN_PROTO): $(CMD_JSON) commands tools/genhandlers.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) tools/genhandlers.py $@ commands/*.json
 

@@ -12,11 +12,15 @@
  *
  * A node is one malloc'd block: a 12-byte header followed by its entries,
  * packed back to back, oldest first.  Appends only ever go to the newest
- * ("tail") node.  The tail grows geometrically with realloc and is shrunk
- * to fit ("sealed") when a newer node is started.  A new node is started
- * when the tail holds node_max_entries entries or the entry would push the
- * node over node_max_bytes (header included); an entry bigger than that
- * lives alone in its own node.
+ * ("tail") node, whose end state (a cursor) is kept in struct
+ * stream_nodes so that an append never rescans the node.  A new tail
+ * starts at the size the previous node ended with (nodes of one stream
+ * tend to fill alike), grows by half with realloc when needed, and is
+ * shrunk to fit ("sealed") when a newer node is started.  A new node is
+ * started when the tail holds node_max_entries entries or the entry would
+ * push the node over node_max_bytes (header included); an entry bigger
+ * than that lives alone in its own node.  Whatever the limits a node stays
+ * under 2 GiB, and an entry over 1 GiB is refused (STREAM_E_TOO_LARGE).
  *
  * Entries are delta-encoded against the entry physically before them in
  * the node (deleted ones included, so deletion never re-encodes), hence a
@@ -35,8 +39,11 @@
  *
  * Deletion sets the DELETED flag in place and decrements the node's live
  * count; a node whose live count reaches 0 is freed and its slot removed.
- * Reverse iteration decodes a node forward once, recording a cursor per
- * entry in range, and then walks that table backwards.
+ * Trimming without a policy callback drops whole nodes from the front
+ * (approximate trimming stops there), then flags entries one by one.
+ * Reverse iteration decodes a node forward once, listing the ID, offset
+ * and block state of each entry in range, and then walks that list
+ * backwards.
  *
  * NODE (one block; its master ID is kept in the vector slot)
  *
@@ -79,6 +86,13 @@
  * VALUE HEADER h (varint): h even: a string of h/2 bytes; h odd: an
  * integer stored in h>>1 (1..8) bytes.  Varints are LEB128, at most 10
  * bytes for 64 bits.
+ *
+ * EXAMPLE: "XADD s * f1 abcdefghij" twice in one millisecond, new node:
+ *   00 | 01 | 02 'f' '1' | 14 | 'abcdefghij'   first: 16 bytes
+ *   06 | 'abcdefghij'                          next: 11 bytes (SAMEF,
+ *                                              SAMEH, ID mode NEXT)
+ * and "XADD s * f1 300" after it: 02 | 05 | 2c 01 (SAMEF, new header:
+ * a 2-byte integer, 300 little-endian).
  */
 #include "stream.h"
 
@@ -119,12 +133,12 @@ struct nslot {
 };
 
 struct stream_nodes {
-    struct nslot *v;            /* slots live in v[head .. head+len) */
+    struct nslot *v; /* slots live in v[head .. head+len) */
     size_t head, len, cap;
-    size_t bytes;               /* sum of mem_size() over the nodes */
-    int tail_open;              /* the last node accepts appends */
-    uint32_t tail_cap;          /* capacity of the tail's data[] */
-    struct stream_cursor tail;  /* cursor at the end of the tail node */
+    size_t bytes;              /* sum of mem_size() over the nodes */
+    int tail_open;             /* the last node accepts appends */
+    uint32_t tail_cap;         /* capacity of the tail's data[] */
+    struct stream_cursor tail; /* cursor at the end of the tail node */
 };
 
 /* One decoded entry: where its parts are inside its node. */
@@ -171,10 +185,16 @@ static uint8_t *put_varint(uint8_t *p, uint64_t v)
 }
 
 /* Bounded read; -1 on truncation or an over-long encoding. */
-static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+static inline int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *p = *pp;
     uint64_t v = 0;
+
+    if (p < end && *p < 0x80) { /* the common one-byte case */
+        *out = *p;
+        *pp = p + 1;
+        return 0;
+    }
     for (unsigned shift = 0; shift < 64; shift += 7) {
         if (p >= end)
             return -1;
@@ -432,8 +452,8 @@ static void cur_init(struct stream_cursor *c, struct stream_id master)
     c->id = master;
 }
 
-static int read_id(const uint8_t **pp, const uint8_t *end, struct stream_id prev,
-                   unsigned flags, struct stream_id *out)
+static int read_id(const uint8_t **pp, const uint8_t *end, struct stream_id prev, unsigned flags,
+                   struct stream_id *out)
 {
     uint64_t a = 0, b = 0;
     unsigned mode = (flags & F_IDMASK) >> F_IDSHIFT;
@@ -529,20 +549,40 @@ static int read_shape(const uint8_t *base, const uint8_t **pp, const uint8_t *en
     return 0;
 }
 
-/* Decodes the entry at the cursor and steps past it.  Returns 1, 0 at the
- * end of the node, -1 if the bytes are malformed. */
-static int cur_next(const struct node *nd, struct stream_id master, struct stream_cursor *c,
-                    struct ent *e)
+/* The common entry: same shape as the one before, next seq or next ms. */
+static inline int cur_next_fast(struct stream_cursor *c, struct ent *e, uint32_t left)
 {
-    const uint8_t *base = nd->data, *p, *end = base + nd->used;
+    unsigned f = e->flags & ~F_DELETED;
+    uint64_t ms = c->id.ms, seq = c->id.seq;
 
-    if (c->idx >= nd->count)
+    if (c->hdr_total > left || c->nfld != c->nhdr)
         return 0;
-    p = base + c->pos;
-    if (p >= end)
-        return -1;
-    e->off = c->pos;
-    e->flags = *p++;
+    if (f == (F_SAMEF | F_SAMEH | (ID_NEXT << F_IDSHIFT)) && seq != UINT64_MAX) {
+        seq++;
+    } else if (f == (F_SAMEF | F_SAMEH | (ID_MS1 << F_IDSHIFT)) && ms != UINT64_MAX) {
+        ms++;
+        seq = 0;
+    } else {
+        return 0;
+    }
+    /* (built from locals: no wide reload of just-stored halves) */
+    e->id.ms = c->id.ms = ms;
+    e->id.seq = c->id.seq = seq;
+    e->n = c->nfld;
+    e->fld_off = c->fld_off;
+    e->hdr_off = c->hdr_off;
+    e->pay_off = e->off + 1;
+    c->pos = e->pay_off + (uint32_t)c->hdr_total;
+    c->idx++;
+    return 1;
+}
+
+/* The general case of cur_next(), flags byte already read. */
+static int cur_next_slow(const struct node *nd, struct stream_id master, struct stream_cursor *c,
+                         struct ent *e, const uint8_t *p)
+{
+    const uint8_t *base = nd->data, *end = base + nd->used;
+
     if (e->flags & F_RESERVED)
         return -1;
     if (c->idx == 0) {
@@ -558,6 +598,25 @@ static int cur_next(const struct node *nd, struct stream_id master, struct strea
     c->idx++;
     c->id = e->id;
     return 1;
+}
+
+/* Decodes the entry at the cursor and steps past it.  Returns 1, 0 at the
+ * end of the node, -1 if the bytes are malformed. */
+static inline int cur_next(const struct node *nd, struct stream_id master, struct stream_cursor *c,
+                           struct ent *e)
+{
+    const uint8_t *p;
+
+    if (c->idx >= nd->count)
+        return 0;
+    if (c->pos >= nd->used)
+        return -1;
+    p = nd->data + c->pos;
+    e->off = c->pos;
+    e->flags = *p++;
+    if (c->idx > 0 && cur_next_fast(c, e, nd->used - c->pos - 1))
+        return 1;
+    return cur_next_slow(nd, master, c, e, p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -656,6 +715,8 @@ enum stream_status stream_check_append(const struct stream *s, enum stream_id_mo
     return next_id(s, mode, id, 0, &out);
 }
 
+/* Over 1 GiB of field and value bytes, or an encoding that could pass the
+ * node hard cap (worst case: 31 bytes of flags/ID/count, 5+5 per pair). */
 static int entry_too_large(const struct slice *fields, size_t npairs)
 {
     uint64_t sum = 0;
@@ -666,7 +727,7 @@ static int entry_too_large(const struct slice *fields, size_t npairs)
         if (sum > ENTRY_MAX_RAW)
             return 1;
     }
-    return 0;
+    return 31 + sum + 10 * (uint64_t)npairs > NODE_HARD_MAX - NODE_HDR;
 }
 
 /* Chooses the ID mode of id after prev; returns the bytes it costs. */
@@ -864,8 +925,12 @@ static void tail_new(struct stream_nodes *ns, const struct stream_limits *lim,
     uint64_t cap;
     struct node *nd;
 
-    if (ns->len && slot(ns, ns->len - 1)->n->used < hint)
-        hint = slot(ns, ns->len - 1)->n->used; /* the last node's size */
+    /* Nodes of a stream tend to fill alike: start at the last one's size
+     * (a fresh stream starts small). */
+    if (ns->len == 0)
+        hint = 0;
+    else if (slot(ns, ns->len - 1)->n->used < hint)
+        hint = slot(ns, ns->len - 1)->n->used;
     cap = size > hint ? size : hint;
     if (cap < NODE_MIN_CAP)
         cap = NODE_MIN_CAP;
@@ -1098,11 +1163,14 @@ static void trim_drop_node(struct trim_run *r)
     node_remove(ns, 0);
 }
 
-/* Walks node 0 entry by entry removing what may go (exact trimming and
- * callback policies).  Returns 1 if the node was emptied and freed. */
-static int trim_in_node(struct trim_run *r)
+enum { TRIM_STOP, TRIM_NEXT, TRIM_FREED };
+
+/* Walks node i entry by entry removing what may go (exact trimming and
+ * callback policies).  TRIM_STOP: the trim is satisfied; TRIM_NEXT: node
+ * exhausted; TRIM_FREED: node emptied and freed. */
+static int trim_in_node(struct trim_run *r, size_t i)
 {
-    const struct nslot *sl = slot(r->s->nodes, 0);
+    const struct nslot *sl = slot(r->s->nodes, i);
     struct stream_cursor c;
     struct ent e;
 
@@ -1111,30 +1179,435 @@ static int trim_in_node(struct trim_run *r)
         if (e.flags & F_DELETED)
             continue;
         if (trim_satisfied(r, e.id))
-            return 0;
+            return TRIM_STOP;
         if (r->t->can_delete && !r->t->can_delete(r->t->priv, e.id))
             continue;
         trim_note(r, e.id);
-        if (flag_deleted(r->s, 0, e.off))
-            return 1;
+        if (flag_deleted(r->s, i, e.off))
+            return TRIM_FREED;
     }
-    return 0;
+    return TRIM_NEXT;
 }
 
-/* Callback policies: entries may be refused, so later nodes are visited
- * too.  Node i is only ever freed when emptied; otherwise move on. */
+/* Callback policies: refused entries stay, and trimming goes on past
+ * them, node after node. */
 static void trim_each(struct trim_run *r)
 {
     struct stream_nodes *ns = r->s->nodes;
     size_t i = 0;
 
     while (i < ns->len && !trim_satisfied(r, slot(ns, i)->master)) {
-        struct nslot tmp = *slot(ns, 0);
-        int freed;
-        /* trim_in_node works on node 0: swap node i to the front briefly */
-        *slot(ns, 0) = *slot(ns, i);
-        *slot(ns, i) = tmp;
-        freed = trim_in_node_at(r, i);
-        (void)freed;
+        int st = trim_in_node(r, i);
+        if (st == TRIM_STOP)
+            break;
+        if (st == TRIM_NEXT)
+            i++;
     }
+}
+
+/* KEEPREF: whole nodes from the front, then (exact only) a partial one. */
+static void trim_nodes(struct trim_run *r)
+{
+    struct stream_nodes *ns = r->s->nodes;
+
+    while (ns->len && !trim_satisfied(r, slot(ns, 0)->master)) {
+        uint32_t live = slot(ns, 0)->n->live;
+        if (trim_whole(r) && (!r->limit || r->removed + live <= r->limit)) {
+            trim_drop_node(r);
+            continue;
+        }
+        if (r->t->approx || trim_in_node(r, 0) != TRIM_FREED)
+            break;
+    }
+}
+
+uint64_t stream_trim(struct stream *s, const struct stream_trim *t)
+{
+    struct trim_run r;
+
+    if (!s->nodes || s->length == 0 || t->strategy == STREAM_TRIM_NONE)
+        return 0;
+    memset(&r, 0, sizeof(r));
+    r.s = s;
+    r.t = t;
+    r.limit = t->limit > 0 ? (uint64_t)t->limit : 0;
+    if (t->can_delete)
+        trim_each(&r);
+    else
+        trim_nodes(&r);
+    if (r.any) {
+        note_deleted(s, r.last);
+        refresh_first_id(s);
+    }
+    return r.removed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Iteration                                                           */
+
+void stream_iter_init(struct stream_iter *it, struct stream *s, struct stream_id start,
+                      struct stream_id end, int rev)
+{
+    const struct stream_nodes *ns = s->nodes;
+    size_t k;
+
+    memset(it, 0, sizeof(*it));
+    it->s = s;
+    it->start = start;
+    it->end = end;
+    it->rev = rev;
+    if (!ns || ns->len == 0 || stream_id_cmp(start, end) > 0) {
+        it->done = 1;
+        return;
+    }
+    k = nodes_upto(ns, rev ? end : start);
+    if (rev && k == 0)
+        it->done = 1;
+    it->node = k ? k - 1 : 0;
+}
+
+static int fwd_next(struct stream_iter *it, struct ent *e)
+{
+    const struct stream_nodes *ns = it->s->nodes;
+
+    while (it->node < ns->len) {
+        const struct nslot *sl = slot(ns, it->node);
+        if (!it->loaded) {
+            if (stream_id_cmp(sl->master, it->end) > 0)
+                return 0;
+            cur_init(&it->c, sl->master);
+            it->loaded = 1;
+        }
+        if (cur_next(sl->n, sl->master, &it->c, e) <= 0) {
+            it->node++;
+            it->loaded = 0;
+            continue;
+        }
+        if (e->flags & F_DELETED || stream_id_cmp(e->id, it->start) < 0)
+            continue;
+        return stream_id_cmp(e->id, it->end) <= 0;
+    }
+    return 0;
+}
+
+static uint32_t rev_push_ref(struct stream_iter *it, const struct stream_cursor *c)
+{
+    if (it->refs_len == it->refs_cap) {
+        it->refs_cap = it->refs_cap ? it->refs_cap * 2 : 4;
+        it->refs = mem_realloc(it->refs, it->refs_cap * sizeof(*it->refs));
+    }
+    it->refs[it->refs_len] = *c;
+    return (uint32_t)it->refs_len++;
+}
+
+static void rev_push(struct stream_iter *it, const struct ent *e, uint32_t ref)
+{
+    if (it->tab_len == it->tab_cap) {
+        it->tab_cap = it->tab_cap ? it->tab_cap * 2 : 16;
+        it->tab = mem_realloc(it->tab, it->tab_cap * sizeof(*it->tab));
+    }
+    it->tab[it->tab_len].ms = e->id.ms;
+    it->tab[it->tab_len].seq = e->id.seq;
+    it->tab[it->tab_len].off = e->off;
+    it->tab[it->tab_len].ref = ref;
+    it->tab_len++;
+}
+
+/* Decodes node it->node once, listing the live entries in range with the
+ * block state each needs (states only change at explicit blocks). */
+static void rev_load(struct stream_iter *it)
+{
+    const struct nslot *sl = slot(it->s->nodes, it->node);
+    struct stream_cursor c;
+    struct ent e;
+    uint32_t ref;
+
+    it->tab_len = it->refs_len = 0;
+    cur_init(&c, sl->master);
+    ref = rev_push_ref(it, &c);
+    while (cur_next(sl->n, sl->master, &c, &e) > 0) {
+        if (stream_id_cmp(e.id, it->end) > 0)
+            break;
+        if (!(e.flags & F_DELETED) && stream_id_cmp(e.id, it->start) >= 0)
+            rev_push(it, &e, ref);
+        if ((e.flags & (F_SAMEF | F_SAMEH)) != (F_SAMEF | F_SAMEH))
+            ref = rev_push_ref(it, &c);
+    }
+    it->last_node = stream_id_cmp(sl->master, it->start) <= 0;
+    it->loaded = 1;
+}
+
+/* Re-decodes a listed entry: its ID is known, its ID bytes are skipped. */
+static int rev_decode(struct stream_iter *it, const struct stream_rent *r, struct ent *e)
+{
+    const struct node *nd = slot(it->s->nodes, it->node)->n;
+    const uint8_t *p = nd->data + r->off, *end = nd->data + nd->used;
+    struct stream_cursor c = it->refs[r->ref];
+    unsigned mode;
+    uint64_t skip;
+
+    e->off = r->off;
+    e->id = (struct stream_id){r->ms, r->seq};
+    e->flags = *p++;
+    mode = (e->flags & F_IDMASK) >> F_IDSHIFT;
+    if (mode == ID_SEQ || mode == ID_MS || mode == ID_FULL)
+        get_varint(&p, end, &skip);
+    if (mode == ID_FULL)
+        get_varint(&p, end, &skip);
+    return read_shape(nd->data, &p, end, &c, e) == 0 && !(e->flags & F_DELETED);
+}
+
+static int rev_next(struct stream_iter *it, struct ent *e)
+{
+    for (;;) {
+        if (it->tab_len > 0) {
+            if (rev_decode(it, &it->tab[--it->tab_len], e))
+                return 1;
+            continue;
+        }
+        if (it->loaded) {
+            if (it->last_node || it->node == 0)
+                return 0;
+            it->node--;
+        }
+        rev_load(it);
+    }
+}
+
+static void iter_reserve(struct stream_iter *it, size_t npairs)
+{
+    if (2 * npairs > it->fv_cap) {
+        it->fv_cap = 2 * npairs;
+        it->fv = mem_realloc(it->fv, it->fv_cap * sizeof(*it->fv));
+    }
+    if (npairs * INT_TEXT_MAX > it->scratch_cap) { /* room if all are ints */
+        it->scratch_cap = npairs * INT_TEXT_MAX;
+        it->scratch = mem_realloc(it->scratch, it->scratch_cap);
+    }
+}
+
+/* Points it->fv at the entry's fields and values. */
+static void iter_fill(struct stream_iter *it, const struct node *nd, const struct ent *e)
+{
+    const uint8_t *end = nd->data + nd->used, *v = nd->data + e->pay_off;
+    const uint8_t *f = nd->data + e->fld_off, *h = nd->data + e->hdr_off;
+    char *txt;
+
+    iter_reserve(it, e->n);
+    txt = it->scratch;
+    for (uint32_t i = 0; i < e->n; i++) {
+        uint64_t flen = 0, hv = 0;
+        get_varint(&f, end, &flen);
+        it->fv[2 * i] = (struct slice){(const char *)f, flen};
+        f += flen;
+        get_varint(&h, end, &hv);
+        if (hv & 1) {
+            size_t n = i64_text(txt, get_int(v, (unsigned)(hv >> 1)));
+            it->fv[2 * i + 1] = (struct slice){txt, n};
+            txt += n;
+        } else {
+            it->fv[2 * i + 1] = (struct slice){(const char *)v, hv >> 1};
+        }
+        v += hv >> 1;
+    }
+}
+
+int stream_iter_next(struct stream_iter *it, struct stream_id *id, const struct slice **fv,
+                     size_t *npairs)
+{
+    struct ent e;
+
+    it->has_cur = 0;
+    if (it->done)
+        return 0;
+    if (!(it->rev ? rev_next(it, &e) : fwd_next(it, &e))) {
+        it->done = 1;
+        return 0;
+    }
+    iter_fill(it, slot(it->s->nodes, it->node)->n, &e);
+    it->cur = e.id;
+    it->cur_off = e.off;
+    it->has_cur = 1;
+    if (id)
+        *id = e.id;
+    if (fv)
+        *fv = it->fv;
+    if (npairs)
+        *npairs = e.n;
+    return 1;
+}
+
+void stream_iter_delete_current(struct stream_iter *it)
+{
+    if (!it->has_cur)
+        return;
+    it->has_cur = 0;
+    if (!delete_at(it->s, it->node, it->cur_off, it->cur))
+        return;
+    /* The node was freed.  Forward: the next node now sits at the same
+     * index.  Reverse: whatever was left in the table was deleted too. */
+    if (it->rev)
+        it->tab_len = 0;
+    else
+        it->loaded = 0;
+}
+
+void stream_iter_done(struct stream_iter *it)
+{
+    mem_free(it->fv);
+    mem_free(it->scratch);
+    mem_free(it->tab);
+    mem_free(it->refs);
+    it->fv = NULL;
+    it->scratch = NULL;
+    it->tab = NULL;
+    it->refs = NULL;
+    it->fv_cap = it->scratch_cap = it->tab_cap = it->tab_len = 0;
+    it->refs_cap = it->refs_len = 0;
+    it->done = 1;
+    it->has_cur = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Statistics                                                          */
+
+size_t stream_node_count(const struct stream *s)
+{
+    return s->nodes ? s->nodes->len : 0;
+}
+
+size_t stream_mem_usage(const struct stream *s)
+{
+    const struct stream_nodes *ns = s->nodes;
+    size_t n = mem_size(s);
+    if (ns)
+        n += mem_size(ns) + mem_size(ns->v) + ns->bytes;
+    return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation                                                          */
+
+__attribute__((format(printf, 2, 3))) static int check_fail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, 256, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+struct check_state {
+    const struct stream *s;
+    char *err;
+    uint64_t live;
+    size_t bytes;
+    int have_prev, have_first;
+    struct stream_id prev;  /* last entry of the previous node */
+    struct stream_id first; /* first live entry */
+};
+
+static int check_tail(struct check_state *st, const struct node *nd, const struct stream_cursor *c)
+{
+    const struct stream_nodes *ns = st->s->nodes;
+    const struct stream_cursor *t = &ns->tail;
+
+    if (t->pos != c->pos || t->idx != c->idx || t->fld_off != c->fld_off || t->nfld != c->nfld ||
+        t->hdr_off != c->hdr_off || t->nhdr != c->nhdr || t->hdr_total != c->hdr_total ||
+        stream_id_cmp(t->id, c->id) != 0)
+        return check_fail(st->err, "tail cursor out of date");
+    if (ns->tail_cap < nd->used || NODE_HDR + (size_t)ns->tail_cap > mem_size(nd))
+        return check_fail(st->err, "tail capacity %u wrong", ns->tail_cap);
+    return 0;
+}
+
+static int check_entries(struct check_state *st, size_t i, const struct nslot *sl,
+                         struct stream_cursor *c)
+{
+    uint32_t live = 0;
+    struct ent e;
+    int r;
+
+    cur_init(c, sl->master);
+    while ((r = cur_next(sl->n, sl->master, c, &e)) > 0) {
+        if (st->have_prev && stream_id_cmp(e.id, st->prev) <= 0)
+            return check_fail(st->err, "node %zu entry %u out of order", i, c->idx - 1);
+        st->have_prev = 1;
+        st->prev = e.id;
+        if (e.flags & F_DELETED)
+            continue;
+        live++;
+        if (!st->have_first) {
+            st->have_first = 1;
+            st->first = e.id;
+        }
+    }
+    if (r < 0)
+        return check_fail(st->err, "node %zu entry %u malformed", i, c->idx);
+    if (c->pos != sl->n->used)
+        return check_fail(st->err, "node %zu: %u bytes used, %u decoded", i, sl->n->used, c->pos);
+    if (live != sl->n->live)
+        return check_fail(st->err, "node %zu: live %u, flags say %u", i, sl->n->live, live);
+    st->live += live;
+    return 0;
+}
+
+static int check_node(struct check_state *st, size_t i)
+{
+    const struct stream_nodes *ns = st->s->nodes;
+    const struct nslot *sl = slot(ns, i);
+    struct stream_cursor c;
+
+    if (!sl->n || sl->n->count == 0 || sl->n->live == 0 || sl->n->live > sl->n->count)
+        return check_fail(st->err, "node %zu: bad counts", i);
+    if (NODE_HDR + (size_t)sl->n->used > mem_size(sl->n))
+        return check_fail(st->err, "node %zu: used %u beyond block", i, sl->n->used);
+    if (check_entries(st, i, sl, &c) < 0)
+        return -1;
+    if (stream_id_cmp(st->prev, st->s->last_id) > 0)
+        return check_fail(st->err, "node %zu holds an ID above last_id", i);
+    st->bytes += mem_size(sl->n);
+    if (ns->tail_open && i == ns->len - 1)
+        return check_tail(st, sl->n, &c);
+    return 0;
+}
+
+static int check_meta(struct check_state *st)
+{
+    const struct stream *s = st->s;
+    struct stream_id first = st->have_first ? st->first : ID_ZERO;
+
+    if (st->live != s->length)
+        return check_fail(st->err, "length %llu but %llu live entries",
+                          (unsigned long long)s->length, (unsigned long long)st->live);
+    if (stream_id_cmp(first, s->first_id) != 0)
+        return check_fail(st->err, "first_id %llu-%llu, first entry %llu-%llu",
+                          (unsigned long long)s->first_id.ms, (unsigned long long)s->first_id.seq,
+                          (unsigned long long)first.ms, (unsigned long long)first.seq);
+    if (s->entries_added < s->length)
+        return check_fail(st->err, "entries_added below length");
+    if (stream_id_cmp(s->max_deleted_id, s->last_id) > 0)
+        return check_fail(st->err, "max_deleted_id above last_id");
+    if (s->nodes && s->nodes->bytes != st->bytes)
+        return check_fail(st->err, "node bytes %zu, counted %zu", s->nodes->bytes, st->bytes);
+    return 0;
+}
+
+int stream_check(const struct stream *s, char *err)
+{
+    const struct stream_nodes *ns = s->nodes;
+    struct check_state st;
+
+    memset(&st, 0, sizeof(st));
+    st.s = s;
+    st.err = err;
+    if (ns && ns->head + ns->len > ns->cap)
+        return check_fail(err, "node vector overflows");
+    for (size_t i = 0; ns && i < ns->len; i++) {
+        if (i > 0 && stream_id_cmp(slot(ns, i - 1)->master, slot(ns, i)->master) >= 0)
+            return check_fail(err, "node %zu master out of order", i);
+        if (check_node(&st, i) < 0)
+            return -1;
+    }
+    return check_meta(&st);
 }
