@@ -136,7 +136,7 @@ void cmd_propagate_as_is(struct cmd_ctx *ctx)
 
 /* ---- dispatch --------------------------------------------------------- */
 
-static void reply_unknown_command(struct cmd_ctx *ctx, int argc, const struct slice *argv)
+static void format_unknown_command(char *err, size_t errlen, int argc, const struct slice *argv)
 {
     char args[300];
     size_t n = 0;
@@ -151,8 +151,8 @@ static void reply_unknown_command(struct cmd_ctx *ctx, int argc, const struct sl
         if (n >= sizeof(args))
             n = sizeof(args) - 1;
     }
-    cmd_errorf(ctx, "ERR unknown command '%.*s', with args beginning with: %s",
-               (int)(argv[0].len > 128 ? 128 : argv[0].len), argv[0].p, args);
+    snprintf(err, errlen, "ERR unknown command '%.*s', with args beginning with: %s",
+             (int)(argv[0].len > 128 ? 128 : argv[0].len), argv[0].p, args);
 }
 
 static int arity_ok(const struct cmd_def *d, int argc)
@@ -160,33 +160,36 @@ static int arity_ok(const struct cmd_def *d, int argc)
     return d->arity > 0 ? argc == d->arity : argc >= -d->arity;
 }
 
-/* Resolve argv to a command definition, replying with the error when it
- * cannot be run.  Returns NULL after replying. */
-static const struct cmd_def *resolve(struct cmd_ctx *ctx, int argc, const struct slice *argv)
+/* Resolve argv to a command definition.  Returns NULL with the error
+ * text in err when it cannot be run (ctx->cmd is then the command or
+ * container that was found, if any). */
+static const struct cmd_def *resolve(struct cmd_ctx *ctx, int argc, const struct slice *argv,
+                                     char *err, size_t errlen)
 {
     const struct cmd_def *d = cmd_lookup(argv[0]);
     if (!d) {
-        reply_unknown_command(ctx, argc, argv);
+        format_unknown_command(err, errlen, argc, argv);
         return NULL;
     }
+    ctx->cmd = d;
     if (d->nsubcmds > 0) {
-        ctx->cmd = d;
         if (argc < 2) {
-            cmd_error_arity(ctx);
+            snprintf(err, errlen, "ERR wrong number of arguments for '%s' command", d->fullname);
             return NULL;
         }
         const struct cmd_def *sub = cmd_lookup_sub(d, argv[1]);
         if (!sub) {
-            ctx->argc = argc;
-            ctx->argv = argv;
-            cmd_error_unknown_sub(ctx);
+            char up[64];
+            upper_copy(up, sizeof(up), d->name);
+            snprintf(err, errlen, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                     (int)(argv[1].len > 128 ? 128 : argv[1].len), argv[1].p, up);
             return NULL;
         }
         d = sub;
+        ctx->cmd = d;
     }
-    ctx->cmd = d;
     if (!arity_ok(d, argc)) {
-        cmd_error_arity(ctx);
+        snprintf(err, errlen, "ERR wrong number of arguments for '%s' command", d->fullname);
         return NULL;
     }
     return d;
@@ -221,6 +224,23 @@ static int needs_auth(const struct core *core, const struct client *c, const str
     return core->cfg.requirepass && core->cfg.requirepass[0];
 }
 
+/* A command that cannot run: reply the error; inside MULTI the
+ * transaction is flagged, and a rejected EXEC aborts it (EXECABORT). */
+static void reject(struct cmd_ctx *ctx, const char *err)
+{
+    struct client *c = ctx->client;
+    if (ctx->cmd)
+        ctx->core->stats.cmd[ctx->cmd->id].rejected_calls++;
+    if ((c->flags & CLIENT_MULTI) && ctx->cmd && strcmp(ctx->cmd->fullname, "exec") == 0) {
+        multi_reset_client(ctx->core, c);
+        cmd_errorf(ctx, "EXECABORT Transaction discarded because of: %s",
+                   strncmp(err, "ERR ", 4) == 0 ? err + 4 : err);
+        return;
+    }
+    cmd_error(ctx, err);
+    multi_flag_error(c);
+}
+
 void cmd_dispatch(struct core *core, struct client *c, int argc, const struct slice *argv)
 {
     struct cmd_ctx ctx = {
@@ -232,17 +252,14 @@ void cmd_dispatch(struct core *core, struct client *c, int argc, const struct sl
         .out = &c->ro,
         .loading = core->loading,
     };
-    const struct cmd_def *d = resolve(&ctx, argc, argv);
+    char err[512];
+    const struct cmd_def *d = resolve(&ctx, argc, argv, err, sizeof(err));
     if (!d) {
-        if (ctx.cmd)
-            core->stats.cmd[ctx.cmd->id].rejected_calls++;
-        multi_flag_error(c);
+        reject(&ctx, err);
         return;
     }
     if (needs_auth(core, c, d)) {
-        cmd_error(&ctx, "NOAUTH Authentication required.");
-        core->stats.cmd[d->id].rejected_calls++;
-        multi_flag_error(c);
+        reject(&ctx, "NOAUTH Authentication required.");
         return;
     }
     if ((c->flags & CLIENT_MULTI) && multi_should_queue(d)) {
