@@ -116,7 +116,7 @@ void cmd_reply_help(struct cmd_ctx *ctx, const char *const *lines)
     for (size_t i = 0; i < n; i++)
         resp_simple(ctx->out, lines[i]);
     resp_simple(ctx->out, "HELP");
-    resp_simple(ctx->out, "    Print this help.");
+    resp_simple(ctx->out, "    Prints this help.");
 }
 
 /* ---- propagation ------------------------------------------------------ */
@@ -172,7 +172,7 @@ static const struct cmd_def *resolve(struct cmd_ctx *ctx, int argc, const struct
         return NULL;
     }
     ctx->cmd = d;
-    if (d->nsubcmds > 0) {
+    if (d->nsubcmds > 0 && (argc > 1 || !d->handler)) {
         if (argc < 2) {
             snprintf(err, errlen, "ERR wrong number of arguments for '%s' command", d->fullname);
             return NULL;

@@ -3,7 +3,7 @@
  *
  * The table is generated at build time by tools/gencmd.py from
  * commands/NAME.json (one file per command or subcommand) into
- * build/<variant>/gen/cmd_table.h, which only cmd.c includes.  The same
+ * build/<variant>/gen/cmd_table.h, which only cmd_table.c includes.  The same
  * data drives dispatch, arity checks, flags, ACL categories, key
  * extraction and COMMAND INFO/DOCS.
  *
@@ -171,10 +171,19 @@ void cmd_dispatch(struct core *core, struct client *c, int argc, const struct sl
 void cmd_call(struct cmd_ctx *ctx);
 
 size_t cmd_count(void); /* number of ids */
+/* ACL category bit (index into acl_bits) of a category name, with or
+ * without the leading '@', case-insensitive; -1 if unknown. */
+int cmd_acl_category_bit(const char *name, size_t len);
+/* Name (without '@') of an ACL category bit, NULL past the last. */
+const char *cmd_acl_category_name(int bit);
 const struct cmd_def *cmd_by_id(int id);
 /* Extract key argument positions of argv by the key specs; returns count
  * written to pos (cap entries at most); -1 if argv is invalid for them. */
 int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv,
                  int *pos, int cap);
+/* As cmd_get_keys, also storing in spec[i] the index of the key spec
+ * that produced pos[i] (spec may be NULL). */
+int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv,
+                    int *pos, int *spec, int cap);
 
 #endif

@@ -54,14 +54,10 @@ static const struct {
 };
 
 static const char *const arg_type_names[] = {
-    [ARG_STRING] = "string",
-    [ARG_INTEGER] = "integer",
-    [ARG_DOUBLE] = "double",
-    [ARG_KEY] = "key",
-    [ARG_PATTERN] = "pattern",
-    [ARG_UNIX_TIME] = "unix-time",
-    [ARG_PURE_TOKEN] = "pure-token",
-    [ARG_ONEOF] = "oneof",
+    [ARG_STRING] = "string",         [ARG_INTEGER] = "integer",
+    [ARG_DOUBLE] = "double",         [ARG_KEY] = "key",
+    [ARG_PATTERN] = "pattern",       [ARG_UNIX_TIME] = "unix-time",
+    [ARG_PURE_TOKEN] = "pure-token", [ARG_ONEOF] = "oneof",
     [ARG_BLOCK] = "block",
 };
 
@@ -499,7 +495,9 @@ void cmd_command_list(struct cmd_ctx *ctx)
         } else if (util_eq_nocase(type, "aclcat")) {
             f.type = FILTER_ACLCAT;
             /* Category names are given without '@'. */
-            f.aclbit = (f.arg.len > 0 && f.arg.p[0] == '@') ? -1 : cmd_acl_category_bit(f.arg.p, f.arg.len);
+            f.aclbit = (f.arg.len > 0 && f.arg.p[0] == '@')
+                           ? -1
+                           : cmd_acl_category_bit(f.arg.p, f.arg.len);
         } else if (util_eq_nocase(type, "pattern")) {
             f.type = FILTER_PATTERN;
         } else {
@@ -519,7 +517,8 @@ void cmd_command_list(struct cmd_ctx *ctx)
 static const char *const set_get_flags[] = {"RW", "ACCESS", "UPDATE", NULL};
 static const char *const set_plain_flags[] = {"OW", "UPDATE", NULL};
 
-static const char *const *key_flags(const struct cmd_def *d, int spec, int argc, const struct slice *argv)
+static const char *const *key_flags(const struct cmd_def *d, int spec, int argc,
+                                    const struct slice *argv)
 {
     const char *const *flags = d->keyspecs[spec].flags;
     int variable = 0;

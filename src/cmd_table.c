@@ -139,8 +139,8 @@ static int spec_first(const struct cmd_keyspec *ks, int argc, const struct slice
     return 0;
 }
 
-int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv,
-                    int *pos, int *spec, int cap)
+int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv, int *pos,
+                    int *spec, int cap)
 {
     int n = 0;
     if (!d)
@@ -191,8 +191,7 @@ int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv,
     return n < cap ? n : cap;
 }
 
-int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv,
-                 int *pos, int cap)
+int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv, int *pos, int cap)
 {
     return cmd_get_keys_ex(d, argc, argv, pos, NULL, cap);
 }

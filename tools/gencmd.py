@@ -113,7 +113,8 @@ KNOWN_KEYS = {
     "replaced_by", "container_handler",
     # Present in the redis.io metadata block; ignored here.
     "categories", "syntax_fmt", "syntax_str", "tableOfContents",
-    "codeExamples", "linkTitle", "hidden", "railroad_diagram", "hints",
+    "codeExamples", "linkTitle", "hidden", "railroad_diagram",
+    "hints",  # the redis.io name of command_tips; used when those are absent
 }
 
 ARG_KEYS = {"name", "type", "display_text", "key_spec_index", "token",
@@ -401,7 +402,7 @@ def load_command(path):
     if "fast" in cats and "slow" in cats:
         fail(path, "both @fast and @slow")
 
-    tips = doc.get("command_tips", [])
+    tips = doc.get("command_tips", doc.get("hints", []))
     if not isinstance(tips, list):
         fail(path, "command_tips must be a list")
     tips = [t.lower() if isinstance(t, str) else t for t in tips]
