@@ -38,14 +38,14 @@ static void split(struct argv_buf *a, const char *line)
     }
 }
 
-static struct slice S(const char *s)
-{
+static struct slice S(const char *s) {
     struct slice x = {s, strlen(s)};
     return x;
 }
 
 /* The command argv resolves to (the subcommand for a container). */
-static const struct cmd_def *resolve(const struct argv_buf *a)
+static const struct cmd_def *
+resolve(const struct argv_buf *a)
 {
     const struct cmd_def *d = cmd_lookup(a->v[0]);
     if (d && d->nsubcmds > 0 && a->argc > 1)
@@ -76,11 +76,11 @@ static const char *keys_of(const char *line, char *out, size_t cap)
     return out;
 }
 
-#define CHECK_KEYS(line, want)                                              \
-    do {                                                                    \
-        char buf_[128];                                                     \
-        const char *got_ = keys_of((line), buf_, sizeof(buf_));             \
-        CHECK_MEM(got_, strlen(got_), (want));                              \
+#define CHECK_KEYS(line, want)                                                                     \
+    do {                                                                                           \
+        char buf_[128];                                                                            \
+        const char *got_ = keys_of((line), buf_, sizeof(buf_));                                    \
+        CHECK_MEM(got_, strlen(got_), (want));                                                     \
     } while (0)
 
 static void test_lookup_case(void)

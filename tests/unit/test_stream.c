@@ -1124,7 +1124,8 @@ struct mtest {
     struct stream_limits lim;
     size_t schema[5], schema_n;
     int64_t now;
-    int grow; /* phase: mostly appends, or a mix that churns */
+    int grow;       /* phase: mostly appends, or a mix that churns */
+    int fixed_lims; /* keep the default node limits throughout */
 };
 
 static struct stream_id explicit_candidate(const struct model *m)
@@ -1336,29 +1337,29 @@ static void op_config(struct mtest *t)
 {
     static const struct stream_limits lims[] = {{4096, 100}, {0, 3},   {64, 0},   {0, 0},
                                                 {0, 1},      {200, 5}, {100, 100}};
-    t->lim = lims[rnd_below(sizeof(lims) / sizeof(lims[0]))];
+    if (!t->fixed_lims)
+        t->lim = lims[rnd_below(sizeof(lims) / sizeof(lims[0]))];
     t->schema_n = 1 + rnd_below(5);
     for (size_t i = 0; i < t->schema_n; i++)
         t->schema[i] = rnd_below(7);
 }
 
+/* Grow phase: mostly appends and reads; churn phase: many removals. */
 static int model_step(struct mtest *t)
 {
     unsigned k = (unsigned)rnd_below(100);
-    if (t->grow && k < 50)
+    int grow = t->grow;
+
+    if (k < (grow ? 60u : 45u))
         return op_append(t);
-    if (t->grow && k < 80)
-        k = 67 + (unsigned)rnd_below(33); /* no deletes or trims */
-    if (k < 45)
-        return op_append(t);
-    if (k < 60)
+    if (k < (grow ? 62u : 60u))
         return op_delete(t);
     if (k < 67)
-        return op_trim(t);
+        return grow && rnd_below(10) ? 0 : op_trim(t);
     if (k < 82)
         return op_range(t, 0);
     if (k < 87)
-        return op_range(t, 10 + (int)rnd_below(91));
+        return op_range(t, grow ? (int)rnd_below(4) : 10 + (int)rnd_below(91));
     if (k < 88)
         return op_dup(t);
     if (k < 91)
@@ -1366,7 +1367,7 @@ static int model_step(struct mtest *t)
     return 0;
 }
 
-static int model_run(uint64_t seed, int ops, struct stream_id start)
+static int model_run(uint64_t seed, int ops, struct stream_id start, int fixed_lims)
 {
     struct mtest t;
     int rc = 0;
@@ -1375,6 +1376,8 @@ static int model_run(uint64_t seed, int ops, struct stream_id start)
     rng_state = seed;
     t.s = stream_new();
     t.now = 1000;
+    t.lim = LIM_DEFAULT;
+    t.fixed_lims = fixed_lims;
     op_config(&t);
     if (start.ms || start.seq) {
         struct slice fv[2] = {sl("f"), sl("v")};
@@ -1382,7 +1385,7 @@ static int model_run(uint64_t seed, int ops, struct stream_id start)
         model_add(&t.m, start, fv, 1);
     }
     for (int i = 0; i < ops && rc == 0; i++) {
-        if (i % 1500 == 0)
+        if (i % 3000 == 0)
             t.grow = !t.grow;
         rc = model_step(&t);
         if (rc == 0 && i % 64 == 0)
@@ -1401,12 +1404,14 @@ static void test_model_random(void)
     uint64_t seed = env ? strtoull(env, NULL, 10) : 12345;
     size_t before = mem_used();
 
-    for (uint64_t k = 0; k < 4; k++)
-        CHECK(model_run(seed + k, 10000, ID(0, 0)) == 0);
+    for (uint64_t k = 0; k < 4; k++) /* node limits changing on the way */
+        CHECK(model_run(seed + k, 15000, ID(0, 0), 0) == 0);
+    for (uint64_t k = 10; k < 12; k++) /* default limits: full-size nodes */
+        CHECK(model_run(seed + k, 15000, ID(0, 0), 1) == 0);
     /* near the top of the ID space: big deltas, rollover, exhaustion */
-    CHECK(model_run(seed + 100, 3000, ID(UINT64_MAX - 1, UINT64_MAX - 300)) == 0);
-    CHECK(model_run(seed + 101, 3000, ID(UINT64_MAX, UINT64_MAX - 400)) == 0);
-    CHECK(model_run(seed + 102, 3000, ID((uint64_t)1 << 40, (uint64_t)1 << 60)) == 0);
+    CHECK(model_run(seed + 100, 3000, ID(UINT64_MAX - 1, UINT64_MAX - 300), 0) == 0);
+    CHECK(model_run(seed + 101, 3000, ID(UINT64_MAX, UINT64_MAX - 400), 0) == 0);
+    CHECK(model_run(seed + 102, 3000, ID((uint64_t)1 << 40, (uint64_t)1 << 60), 0) == 0);
     CHECK_EQ(mem_used(), before);
 }
 
