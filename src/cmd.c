@@ -199,15 +199,15 @@ void cmd_call(struct cmd_ctx *ctx)
 {
     struct core *core = ctx->core;
     const struct cmd_def *d = ctx->cmd;
-    int64_t start = util_monotonic_us();
-    ctx->now_ms = util_mstime();
+    uint64_t start = util_ticks();
+    ctx->now_ms = core->now_ms;
     db_set_now(ctx->now_ms);
     db_set_no_touch(ctx->client && (ctx->client->flags & CLIENT_NO_TOUCH));
     d->handler(ctx);
-    int64_t dur = util_monotonic_us() - start;
+    uint64_t dur = util_ticks() - start;
     struct cmd_stats *st = &core->stats.cmd[d->id];
     st->calls++;
-    st->usec += (uint64_t)dur;
+    st->ticks += dur;
     if (ctx->failed)
         st->failed_calls++;
     core->stats.total_commands_processed++;

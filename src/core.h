@@ -18,7 +18,7 @@
 
 struct cmd_stats {
     uint64_t calls;
-    uint64_t usec;
+    uint64_t ticks;   /* time in util_ticks units; INFO converts */
     uint64_t rejected_calls;
     uint64_t failed_calls;
 };

@@ -408,11 +408,12 @@ static void sec_commandstats(struct core *core, struct buf *b)
         const struct cmd_def *d = cmd_by_id((int)id);
         if (!d || (!st->calls && !st->failed_calls && !st->rejected_calls))
             continue;
+        uint64_t usec = util_ticks_to_us(st->ticks);
         buf_printf(b,
                    "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
                    "failed_calls=%llu\r\n",
-                   d->fullname, (unsigned long long)st->calls, (unsigned long long)st->usec,
-                   st->calls ? (double)st->usec / (double)st->calls : 0.0,
+                   d->fullname, (unsigned long long)st->calls, (unsigned long long)usec,
+                   st->calls ? (double)usec / (double)st->calls : 0.0,
                    (unsigned long long)st->rejected_calls, (unsigned long long)st->failed_calls);
     }
 }

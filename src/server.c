@@ -240,6 +240,7 @@ static void before_sleep(struct loop *l, void *priv)
 {
     (void)l;
     struct server *s = priv;
+    s->core.now_ms = util_mstime();
     serve_blocked(s);
     flush_pending(s);
     free_closing(s);

@@ -352,3 +352,35 @@ uint64_t util_random(void)
     st[3] = rotl(st[3], 45);
     return result;
 }
+
+/* ---- ticks -------------------------------------------------------------- */
+
+static uint64_t ticks_base, ticks_base_us;
+
+uint64_t util_ticks(void)
+{
+#if defined(__x86_64__)
+    uint64_t t = __builtin_ia32_rdtsc();
+#else
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t t = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+    if (!ticks_base) {
+        ticks_base = t;
+        ticks_base_us = (uint64_t)util_monotonic_us();
+    }
+    return t;
+}
+
+uint64_t util_ticks_to_us(uint64_t ticks)
+{
+    uint64_t now = util_ticks();
+    uint64_t us = (uint64_t)util_monotonic_us();
+    while (us - ticks_base_us < 2000) { /* calibrate over at least 2 ms */
+        now = util_ticks();
+        us = (uint64_t)util_monotonic_us();
+    }
+    double per_us = (double)(now - ticks_base) / (double)(us - ticks_base_us);
+    return per_us > 0 ? (uint64_t)((double)ticks / per_us) : 0;
+}

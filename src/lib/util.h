@@ -40,6 +40,11 @@ int util_eq_nocase(struct slice a, const char *word);
 int64_t util_mstime(void); /* wall clock, ms since epoch */
 int64_t util_ustime(void); /* wall clock, us since epoch */
 int64_t util_monotonic_us(void);
+/* A cheap monotonic tick counter (the TSC on x86-64, else nanoseconds)
+ * for timing commands; util_ticks_to_us converts a tick count using a
+ * calibration against CLOCK_MONOTONIC taken since the first call. */
+uint64_t util_ticks(void);
+uint64_t util_ticks_to_us(uint64_t ticks);
 /* xoshiro256** PRNG, per-thread state seeded lazily from the clock, pid
  * and /dev/urandom.  Not for cryptographic use. */
 uint64_t util_random(void);
