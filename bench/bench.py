@@ -1,0 +1,502 @@
+#!/usr/bin/python3
+"""Weir vs Redis, side by side (`make bench`).
+
+Starts build/weir-server and Debian's /usr/bin/redis-server on free ports
+with the same settings, drives both with redis-benchmark (interleaved runs,
+medians), measures server CPU time per operation from /proc/<pid>/stat,
+memory per entry from INFO used_memory, idle RSS and start-up time, and
+prints a Markdown report (also written to build/bench.md).
+
+  bench/bench.py [--quick] [--only NAME[,NAME...]] [--weir PATH] [--redis PATH]
+                 [--reps N] [--seconds S] [--out FILE]
+
+Workloads are data: add a dict to THROUGHPUT or MEMORY below.  A workload
+with "requires": "XADD" is reported as n/a (with the reason) when a server
+lacks that command.  Timing goals belong here, never in the tests.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+CLIENTS = 50
+PIPELINES = (1, 16)
+KEYSPACE = 100000
+
+# Throughput workloads.  "tests" is a redis-benchmark -t list, "command" an
+# arbitrary command line (redis-benchmark's trailing arguments).
+THROUGHPUT = [
+    {"name": "PING_INLINE", "tests": "ping_inline"},
+    {"name": "PING_MBULK", "tests": "ping_mbulk"},
+    {"name": "SET", "tests": "set", "random_keys": True},
+    {"name": "GET", "tests": "get", "random_keys": True},
+    {"name": "INCR", "tests": "incr", "random_keys": True},
+    {"name": "MSET", "tests": "mset", "random_keys": True},
+    {"name": "XADD", "command": ["XADD", "bench:stream", "*", "field", "value"], "requires": "XADD"},
+    {"name": "XADD 5 fields", "command": ["XADD", "bench:stream", "*", "f1", "v1", "f2", "v2", "f3", "v3",
+                                          "f4", "v4", "f5", "v5"], "requires": "XADD"},
+    {"name": "XLEN", "setup": [["XADD", "bench:stream", "*", "f", "v"]],
+     "command": ["XLEN", "bench:stream"], "requires": "XADD"},
+]
+
+# Memory workloads: FLUSHALL, used_memory before, fill with `command` run
+# `count` times, used_memory after; bytes per entry = delta / entries where
+# entries is the reply of `entries`.
+MEMORY = [
+    {"name": "SET key:N (3-byte values)", "tests": "set", "random_keys": True, "count": 200000,
+     "entries": ["DBSIZE"]},
+    {"name": "XADD 1 field", "command": ["XADD", "bench:stream", "*", "field", "value"],
+     "count": 200000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    {"name": "XADD 5 fields", "command": ["XADD", "bench:stream", "*", "f1", "v1", "f2", "v2", "f3", "v3",
+                                          "f4", "v4", "f5", "v5"],
+     "count": 100000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+]
+
+
+# ---------------------------------------------------------------- tiny client
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        b = a.encode() if isinstance(a, str) else a
+        out.append(b"$%d\r\n%s\r\n" % (len(b), b))
+    return b"".join(out)
+
+
+class Conn:
+    def __init__(self, port, timeout=10):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.f = self.s.makefile("rb")
+
+    def call(self, *args):
+        self.s.sendall(resp(*args))
+        return self._read()
+
+    def _read(self):
+        line = self.f.readline()
+        if not line:
+            raise ConnectionError("connection closed")
+        t, rest = line[:1], line[1:-2]
+        if t == b"+":
+            return rest.decode()
+        if t == b"-":
+            return RuntimeError(rest.decode())
+        if t == b":":
+            return int(rest)
+        if t == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)[:-2]
+            return data.decode(errors="replace")
+        if t == b"*":
+            n = int(rest)
+            return None if n < 0 else [self._read() for _ in range(n)]
+        raise ValueError("unexpected reply %r" % line)
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+# ---------------------------------------------------------------- servers
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+class Server:
+    def __init__(self, label, binary):
+        self.label = label
+        self.binary = binary
+        self.dir = tempfile.mkdtemp(prefix="weir-bench-%s-" % label.lower())
+        self.proc = None
+        self.port = None
+        self.startup_ms = None
+        self.idle_rss_kib = None
+        self.version = "?"
+        self.commands = {}
+
+    def start(self):
+        self.port = free_port()
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--appendonly", "no"]
+        log = open(os.path.join(self.dir, "server.log"), "ab")
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     cwd=self.dir, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + 15
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("%s exited with %s during start-up:\n%s"
+                                   % (self.label, self.proc.returncode, self.log_tail()))
+            try:
+                c = Conn(self.port, timeout=2)
+                try:
+                    if c.call("PING") == "PONG":
+                        break
+                finally:
+                    c.close()
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("%s did not answer PING within 15s:\n%s" % (self.label, self.log_tail()))
+            time.sleep(0.001)
+        self.startup_ms = (time.perf_counter() - t0) * 1000
+        self.idle_rss_kib = rss_kib(self.proc.pid)
+        return self
+
+    def probe(self):
+        c = Conn(self.port)
+        try:
+            info = c.call("INFO", "server")
+            if isinstance(info, str):
+                m = re.search(r"redis_version:(\S+)", info)
+                if m:
+                    self.version = m.group(1)
+        finally:
+            c.close()
+
+    def supports(self, command):
+        if command not in self.commands:
+            c = Conn(self.port)
+            try:
+                r = c.call("COMMAND", "INFO", command)
+                self.commands[command] = isinstance(r, list) and len(r) == 1 and r[0] is not None
+            finally:
+                c.close()
+        return self.commands[command]
+
+    def call(self, *args):
+        c = Conn(self.port, timeout=60)
+        try:
+            return c.call(*args)
+        finally:
+            c.close()
+
+    def cpu_ticks(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # after the ")": state is field 3, utime 14, stime 15 (1-based)
+        return int(fields[11]) + int(fields[12])
+
+    def log_tail(self, n=20):
+        try:
+            with open(os.path.join(self.dir, "server.log"), errors="replace") as f:
+                return "".join(f.readlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+# ---------------------------------------------------------------- benchmark runs
+
+def bench_args(w, n, pipeline, port):
+    args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(CLIENTS),
+            "-n", str(n), "-P", str(pipeline), "--csv"]
+    if w.get("random_keys"):
+        args += ["-r", str(KEYSPACE)]
+    if "tests" in w:
+        args += ["-t", w["tests"]]
+    else:
+        args += list(w["command"])
+    return args
+
+
+def run_benchmark(server, w, n, pipeline):
+    """One redis-benchmark run; returns (ops/s, server CPU µs per op)."""
+    for cmd in w.get("setup", []):
+        server.call(*cmd)
+    before = server.cpu_ticks()
+    p = subprocess.run(bench_args(w, n, pipeline, server.port), capture_output=True, timeout=600)
+    after = server.cpu_ticks()
+    text = p.stdout.decode(errors="replace")
+    err = p.stderr.decode(errors="replace").strip()
+    if p.returncode != 0 or "Error" in err:
+        raise RuntimeError("redis-benchmark failed (%d): %s" % (p.returncode, (err or text)[-300:]))
+    rows = [l for l in text.splitlines() if l.startswith('"') and not l.startswith('"test"')]
+    if len(rows) != 1:
+        raise RuntimeError("unexpected redis-benchmark output: %r" % text[-300:])
+    rps = float(rows[0].split(",")[1].strip('"'))
+    cpu_us = (after - before) / CLK_TCK * 1e6 / n
+    return rps, cpu_us
+
+
+def calibrate(server, w, pipeline, seconds):
+    """Pick -n so that one run takes about `seconds` on the baseline."""
+    n = 20000 if pipeline == 1 else 100000
+    rps, _ = run_benchmark(server, w, n, pipeline)
+    server.call("FLUSHALL")
+    target = int(rps * seconds)
+    step = 1000
+    return max(step, min(5000000, (target // step) * step))
+
+
+def fmt_num(x, digits=0):
+    if x is None:
+        return "n/a"
+    return "{:,.{d}f}".format(x, d=digits)
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "n/a"
+    return "%.2f" % (a / b)
+
+
+def unsupported(servers, w):
+    req = w.get("requires")
+    if not req:
+        return None
+    lacking = [s.label for s in servers if not s.supports(req)]
+    if lacking:
+        return "n/a: %s has no %s" % (" and ".join(lacking), req)
+    return None
+
+
+def throughput_rows(weir, redis, opts, log):
+    rows = []
+    for w in THROUGHPUT:
+        if not selected(w, opts.only):
+            continue
+        for pipeline in PIPELINES:
+            label = "%s (P%d)" % (w["name"], pipeline)
+            why = unsupported((weir, redis), w)
+            if why:
+                rows.append({"label": label, "note": why})
+                log("%-24s %s" % (label, why))
+                continue
+            try:
+                n = calibrate(redis, w, pipeline, opts.seconds)
+                res = {weir.label: [], redis.label: []}
+                for rep in range(opts.reps):
+                    for s in (weir, redis) if rep % 2 == 0 else (redis, weir):
+                        s.call("FLUSHALL")
+                        res[s.label].append(run_benchmark(s, w, n, pipeline))
+                        s.call("FLUSHALL")
+                med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+                       for k, v in res.items()}
+                row = {"label": label, "n": n,
+                       "w_ops": med[weir.label][0], "r_ops": med[redis.label][0],
+                       "w_cpu": med[weir.label][1], "r_cpu": med[redis.label][1]}
+                rows.append(row)
+                log("%-24s n=%-8d Weir %10.0f ops/s %6.2f us/op | Redis %10.0f ops/s %6.2f us/op"
+                    % (label, n, row["w_ops"], row["w_cpu"], row["r_ops"], row["r_cpu"]))
+            except Exception as e:  # noqa: BLE001 - one failing row must not end the bench
+                rows.append({"label": label, "note": "error: %s" % e})
+                log("%-24s error: %s" % (label, e))
+                for s in (weir, redis):
+                    if s.proc.poll() is not None:
+                        raise RuntimeError("%s died during %s:\n%s" % (s.label, label, s.log_tail()))
+    return rows
+
+
+def used_memory(server):
+    info = server.call("INFO", "memory")
+    m = re.search(r"used_memory:(\d+)", info or "")
+    if not m:
+        raise RuntimeError("%s: no used_memory in INFO memory" % server.label)
+    return int(m.group(1))
+
+
+def memory_rows(weir, redis, opts, log):
+    rows = []
+    for w in MEMORY:
+        if not selected(w, opts.only):
+            continue
+        why = unsupported((weir, redis), w)
+        if why:
+            rows.append({"label": w["name"], "note": why})
+            log("%-24s %s" % (w["name"], why))
+            continue
+        count = w["count"] // (10 if opts.quick else 1)
+        res = {}
+        try:
+            for s in (weir, redis):
+                s.call("FLUSHALL")
+                time.sleep(0.2)
+                before = used_memory(s)
+                run_benchmark(s, w, count, 16)
+                entries = s.call(*w["entries"])
+                after = used_memory(s)
+                if not isinstance(entries, int) or entries <= 0:
+                    raise RuntimeError("%s: %s gave %r" % (s.label, " ".join(w["entries"]), entries))
+                res[s.label] = ((after - before) / entries, entries)
+                s.call("FLUSHALL")
+            rows.append({"label": w["name"], "w_bpe": res[weir.label][0], "r_bpe": res[redis.label][0],
+                         "w_n": res[weir.label][1], "r_n": res[redis.label][1]})
+            log("%-24s Weir %.1f B/entry (%d) | Redis %.1f B/entry (%d)"
+                % (w["name"], res[weir.label][0], res[weir.label][1], res[redis.label][0], res[redis.label][1]))
+        except Exception as e:  # noqa: BLE001
+            rows.append({"label": w["name"], "note": "error: %s" % e})
+            log("%-24s error: %s" % (w["name"], e))
+    return rows
+
+
+def selected(w, only):
+    if not only:
+        return True
+    name = w["name"].lower()
+    return any(o.lower() in name for o in only)
+
+
+def startup_stats(binaries, runs):
+    """Median start-up-to-PONG time and idle RSS per label, runs interleaved."""
+    times = {label: [] for label in binaries}
+    rss = {label: [] for label in binaries}
+    for i in range(runs):
+        order = list(binaries.items())
+        if i % 2:
+            order.reverse()
+        for label, binary in order:
+            s = Server(label, binary)
+            try:
+                s.start()
+                times[label].append(s.startup_ms)
+                rss[label].append(s.idle_rss_kib)
+            finally:
+                s.stop()
+    return ({k: statistics.median(v) for k, v in times.items()},
+            {k: statistics.median(v) for k, v in rss.items()})
+
+
+# ---------------------------------------------------------------- report
+
+def report(weir, redis, thr, mem, proc, opts):
+    out = []
+    out.append("# Weir vs Redis %s" % redis.version)
+    out.append("")
+    out.append("%s, %s, %d CPUs. redis-benchmark: %d clients, 127.0.0.1, medians of %d interleaved run(s), "
+               "-n sized for ~%.1fs on Redis; both servers `--save '' --appendonly no`."
+               % (datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), platform.machine(), os.cpu_count(),
+                  CLIENTS, opts.reps, opts.seconds))
+    out.append("Weir: `%s` (reports %s). Redis: `%s`. CPU = server utime+stime per request."
+               % (os.path.relpath(weir.binary, REPO) if weir.binary.startswith(REPO) else weir.binary,
+                  weir.version, redis.binary))
+    out.append("")
+    if thr:
+        out.append("| workload | -n | Weir ops/s | Redis ops/s | ops ratio | Weir CPU µs/op | Redis CPU µs/op | CPU ratio |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in thr:
+            if "note" in r:
+                out.append("| %s | | %s | | | | | |" % (r["label"], r["note"]))
+                continue
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r["label"], fmt_num(r["n"]), fmt_num(r["w_ops"]), fmt_num(r["r_ops"]),
+                ratio(r["w_ops"], r["r_ops"]), fmt_num(r["w_cpu"], 2), fmt_num(r["r_cpu"], 2),
+                ratio(r["w_cpu"], r["r_cpu"])))
+        out.append("")
+        out.append("ops ratio > 1: Weir faster; CPU ratio < 1: Weir cheaper.")
+        out.append("")
+    if mem:
+        out.append("| memory | entries (Weir / Redis) | Weir bytes/entry | Redis bytes/entry | ratio |")
+        out.append("|---|---:|---:|---:|---:|")
+        for r in mem:
+            if "note" in r:
+                out.append("| %s | %s | | | |" % (r["label"], r["note"]))
+                continue
+            out.append("| %s | %s / %s | %s | %s | %s |" % (
+                r["label"], fmt_num(r["w_n"]), fmt_num(r["r_n"]), fmt_num(r["w_bpe"], 1),
+                fmt_num(r["r_bpe"], 1), ratio(r["w_bpe"], r["r_bpe"])))
+        out.append("")
+    if proc:
+        out.append("| process | Weir | Redis | ratio |")
+        out.append("|---|---:|---:|---:|")
+        out.append("| idle RSS (KiB) | %s | %s | %s |" % (fmt_num(proc["w_rss"]), fmt_num(proc["r_rss"]),
+                                                       ratio(proc["w_rss"], proc["r_rss"])))
+        out.append("| start-up to first PONG (ms) | %s | %s | %s |" % (
+            fmt_num(proc["w_start"], 1), fmt_num(proc["r_start"], 1), ratio(proc["w_start"], proc["r_start"])))
+        out.append("")
+    return "\n".join(out)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--weir", default=os.environ.get("WEIR_BIN") or os.path.join(REPO, "build", "weir-server"))
+    ap.add_argument("--redis", default="/usr/bin/redis-server")
+    ap.add_argument("--quick", action="store_true", help="one short run per workload")
+    ap.add_argument("--only", default="", help="comma-separated workload name substrings")
+    ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--seconds", type=float, default=None, help="target seconds per run")
+    ap.add_argument("--out", default=os.path.join(REPO, "build", "bench.md"))
+    opts = ap.parse_args(argv)
+    opts.only = [o.strip() for o in opts.only.split(",") if o.strip()]
+    if opts.reps is None:
+        opts.reps = 1 if opts.quick else 3
+    if opts.seconds is None:
+        opts.seconds = 0.7 if opts.quick else 2.5
+    for tool in ("redis-benchmark",):
+        if shutil.which(tool) is None:
+            print("%s not found: run ./tools/deps.sh test" % tool, file=sys.stderr)
+            return 2
+    for path in (opts.weir, opts.redis):
+        if not os.access(path, os.X_OK):
+            print("not executable: %s" % path, file=sys.stderr)
+            return 2
+    opts.weir = os.path.abspath(opts.weir)
+
+    def log(msg):
+        print(msg, file=sys.stderr, flush=True)
+
+    log("start-up and idle RSS ...")
+    runs = 3 if opts.quick else 5
+    start, rss = startup_stats({"Weir": opts.weir, "Redis": opts.redis}, runs)
+    proc = {"w_start": start["Weir"], "r_start": start["Redis"], "w_rss": rss["Weir"], "r_rss": rss["Redis"]}
+
+    weir = Server("Weir", opts.weir)
+    redis = Server("Redis", opts.redis)
+    try:
+        weir.start()
+        redis.start()
+        weir.probe()
+        redis.probe()
+        thr = throughput_rows(weir, redis, opts, log)
+        mem = memory_rows(weir, redis, opts, log)
+    finally:
+        weir.stop()
+        redis.stop()
+    text = report(weir, redis, thr, mem, proc, opts)
+    print(text)
+    os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
+    with open(opts.out, "w") as f:
+        f.write(text + "\n")
+    log("written to %s" % opts.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
