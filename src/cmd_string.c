@@ -27,6 +27,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <xxhash.h>
 
 #include "cmd.h"
 #include "core.h"
@@ -50,8 +52,14 @@ enum {
     SO_PX = 1 << 6,
     SO_EXAT = 1 << 7,
     SO_PXAT = 1 << 8,
+    SO_IFEQ = 1 << 9,  /* Redis 8.4 compare-and-set conditions */
+    SO_IFNE = 1 << 10,
+    SO_IFDEQ = 1 << 11,
+    SO_IFDNE = 1 << 12,
 };
 #define SO_EXPIRE (SO_EX | SO_PX | SO_EXAT | SO_PXAT)
+#define SO_IF (SO_IFEQ | SO_IFNE | SO_IFDEQ | SO_IFDNE)
+#define SO_COND (SO_NX | SO_XX | SO_IF)
 
 enum { FOR_SET = 1, FOR_GETEX = 2, FOR_BOTH = 3 };
 
@@ -64,8 +72,12 @@ struct set_opt {
 };
 
 static const struct set_opt set_opts[] = {
-    {"nx", SO_NX, SO_XX, FOR_SET, 0},
-    {"xx", SO_XX, SO_NX, FOR_SET, 0},
+    {"nx", SO_NX, SO_COND, FOR_SET, 0},
+    {"xx", SO_XX, SO_COND, FOR_SET, 0},
+    {"ifeq", SO_IFEQ, SO_COND, FOR_SET, 1},
+    {"ifne", SO_IFNE, SO_COND, FOR_SET, 1},
+    {"ifdeq", SO_IFDEQ, SO_COND, FOR_SET, 1},
+    {"ifdne", SO_IFDNE, SO_COND, FOR_SET, 1},
     {"get", SO_GET, 0, FOR_SET, 0},
     {"keepttl", SO_KEEPTTL, SO_EXPIRE | SO_PERSIST, FOR_SET, 0},
     {"persist", SO_PERSIST, SO_EXPIRE | SO_KEEPTTL, FOR_GETEX, 0},
@@ -78,6 +90,7 @@ static const struct set_opt set_opts[] = {
 struct set_args {
     int flags;
     struct slice expire; /* the EX/PX/EXAT/PXAT argument */
+    struct slice cmp;    /* the IFEQ/IFNE value or IFDEQ/IFDNE digest */
 };
 
 /* ---- shared helpers ----------------------------------------------------- */
@@ -171,7 +184,9 @@ static int parse_set_opts(struct cmd_ctx *ctx, int from, int where, struct set_a
             return -1;
         }
         a->flags |= o->flag;
-        if (o->has_arg)
+        if (o->has_arg && (o->flag & SO_IF))
+            a->cmp = ctx->argv[++i];
+        else if (o->has_arg)
             a->expire = ctx->argv[++i];
     }
     return 0;
@@ -251,6 +266,25 @@ static void set_already_expired(struct cmd_ctx *ctx, struct slice key, int found
     ctx->core->stats.expired_keys++;
 }
 
+/* IFEQ/IFNE/IFDEQ/IFDNE: may the write go ahead given the current value
+ * (NULL when missing)?  The digest is XXH3-64 as 16 lowercase hex digits,
+ * as Redis 8.4's DIGEST. */
+static int condition_holds(const struct set_args *a, const struct obj *cur)
+{
+    int eq;
+    if (!cur)
+        return (a->flags & (SO_IFNE | SO_IFDNE)) != 0;
+    if (a->flags & (SO_IFEQ | SO_IFNE)) {
+        eq = cur->len == a->cmp.len && memcmp(cur->data, a->cmp.p, cur->len) == 0;
+    } else {
+        char hex[17];
+        snprintf(hex, sizeof(hex), "%016llx",
+                 (unsigned long long)XXH3_64bits(cur->data, cur->len));
+        eq = a->cmp.len == 16 && strncasecmp(hex, a->cmp.p, 16) == 0;
+    }
+    return (a->flags & (SO_IFEQ | SO_IFDEQ)) ? eq : !eq;
+}
+
 /* SET key value with parsed options a (SETEX/PSETEX come here too). */
 static void set_generic(struct cmd_ctx *ctx, struct slice key, struct slice val,
                         const struct set_args *a)
@@ -269,8 +303,21 @@ static void set_generic(struct cmd_ctx *ctx, struct slice key, struct slice val,
         }
         reply_string_or_null(ctx, old);
         found = old != NULL;
-    } else if (a->flags & (SO_NX | SO_XX)) {
+    } else if (a->flags & SO_COND) {
         found = db_lookup(ctx->db, key) != NULL;
+    }
+    if (a->flags & SO_IF) {
+        struct obj *cur = db_lookup(ctx->db, key);
+        if (cur && cur->type != OBJ_STRING) {
+            if (!(a->flags & SO_GET))
+                cmd_error_wrongtype(ctx);
+            return;
+        }
+        if (!condition_holds(a, cur)) {
+            if (!(a->flags & SO_GET))
+                resp_null(ctx->out);
+            return;
+        }
     }
     if (((a->flags & SO_NX) && found == 1) || ((a->flags & SO_XX) && found == 0)) {
         if (!(a->flags & SO_GET))
@@ -291,7 +338,7 @@ static void set_generic(struct cmd_ctx *ctx, struct slice key, struct slice val,
 
 void cmd_set(struct cmd_ctx *ctx)
 {
-    struct set_args a = {0, {NULL, 0}};
+    struct set_args a = {0, {NULL, 0}, {NULL, 0}};
 
     if (ctx->argc == 3) { /* the common case: no options at all */
         db_set(ctx->db, ctx->argv[1], obj_new_string(ctx->argv[2].p, ctx->argv[2].len), 0);
@@ -306,14 +353,14 @@ void cmd_set(struct cmd_ctx *ctx)
 
 void cmd_setex(struct cmd_ctx *ctx)
 {
-    struct set_args a = {SO_EX, ctx->argv[2]};
+    struct set_args a = {SO_EX, ctx->argv[2], {NULL, 0}};
 
     set_generic(ctx, ctx->argv[1], ctx->argv[3], &a);
 }
 
 void cmd_psetex(struct cmd_ctx *ctx)
 {
-    struct set_args a = {SO_PX, ctx->argv[2]};
+    struct set_args a = {SO_PX, ctx->argv[2], {NULL, 0}};
 
     set_generic(ctx, ctx->argv[1], ctx->argv[3], &a);
 }
@@ -445,7 +492,7 @@ static void getex_apply(struct cmd_ctx *ctx, struct slice key, int flags, int64_
 
 void cmd_getex(struct cmd_ctx *ctx)
 {
-    struct set_args a = {0, {NULL, 0}};
+    struct set_args a = {0, {NULL, 0}, {NULL, 0}};
     int64_t when = 0;
     struct obj *o;
 
@@ -766,4 +813,10 @@ void cmd_getrange(struct cmd_ctx *ctx)
         return;
     }
     resp_bulk(ctx->out, o->data + start, (size_t)(end - start + 1));
+}
+
+/* SUBSTR: the deprecated name of GETRANGE. */
+void cmd_substr(struct cmd_ctx *ctx)
+{
+    cmd_getrange(ctx);
 }

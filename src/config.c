@@ -100,7 +100,7 @@ struct pval {
 
 static const char *const loglevel_names[] = {"debug",   "verbose", "notice",
                                              "warning", "nothing", NULL};
-static const char *const fsync_names[] = {"always", "everysec", "no", NULL};
+static const char *const fsync_names[] = {"everysec", "always", "no", NULL}; /* Redis order */
 static const char *const debugcmd_names[] = {"no", "yes", "local", NULL};
 
 static const struct param params[] = {

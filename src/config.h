@@ -11,7 +11,7 @@
 
 #include "lib/buf.h"
 
-enum appendfsync { FSYNC_ALWAYS, FSYNC_EVERYSEC, FSYNC_NO };
+enum appendfsync { FSYNC_EVERYSEC, FSYNC_ALWAYS, FSYNC_NO }; /* order of config.c names */
 enum loglevel { LL_DEBUG, LL_VERBOSE, LL_NOTICE, LL_WARNING, LL_NOTHING };
 
 struct config {

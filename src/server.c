@@ -96,10 +96,8 @@ static void schedule_close(struct server *s, struct client *c)
     push(&s->closing, &s->nclosing, &s->cap_closing, c);
 }
 
-static void kill_client_action(struct core *core, struct client *c)
-{
-    schedule_close((struct server *)core, c);
-}
+/* CLIENT KILL: the victim (possibly the caller itself) gets what is
+ * already in its output buffer, then the connection closes. */
 
 static void mark_pending(struct server *s, struct client *c)
 {
@@ -107,6 +105,12 @@ static void mark_pending(struct server *s, struct client *c)
         return;
     c->flags |= CLIENT_PENDING_WRITE;
     push(&s->pending, &s->npending, &s->cap_pending, c);
+}
+
+static void kill_client_action(struct core *core, struct client *c)
+{
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    mark_pending((struct server *)core, c);
 }
 
 static void on_client_writable(struct loop *l, int fd, void *priv, int mask);
