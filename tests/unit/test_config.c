@@ -320,7 +320,7 @@ static void test_set_errors(void)
                      "must be 'yes' or 'no'");
     expect_set_error(&c, "appendfsync", "sometimes",
                      "CONFIG SET failed (possibly related to argument 'appendfsync') - "
-                     "argument(s) must be one of the following: always, everysec, no");
+                     "argument(s) must be one of the following: everysec, always, no");
     expect_set_error(&c, "databases", "4",
                      "CONFIG SET failed (possibly related to argument 'databases') - can't set "
                      "immutable config");
