@@ -33,6 +33,7 @@
 
 #include "lib/mem.h"
 #include "lib/util.h"
+#include "resp_parse.h"
 
 #define MAX_INCLUDE_DEPTH 16
 #define MAX_BIND_ADDRS 16
@@ -612,109 +613,25 @@ void config_get_matching(const struct config *c, const char *pattern, size_t ple
 
 /* ---- config file syntax ------------------------------------------------ */
 
-static int hex_digit(int ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    ch = tolower(ch);
-    return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-static char unescape(char ch)
-{
-    switch (ch) {
-    case 'n':
-        return '\n';
-    case 'r':
-        return '\r';
-    case 't':
-        return '\t';
-    case 'b':
-        return '\b';
-    case 'a':
-        return '\a';
-    default:
-        return ch;
-    }
-}
-
-/* After an opening '"': copy up to the closing quote, which must be
- * followed by a blank or the end.  NULL when unbalanced. */
-static const char *read_dquoted(const char *p, struct buf *w)
-{
-    for (;;) {
-        if (!*p)
-            return NULL;
-        if (p[0] == '\\' && p[1] == 'x' && hex_digit(p[2]) >= 0 && hex_digit(p[3]) >= 0) {
-            buf_append_byte(w, (char)(hex_digit(p[2]) * 16 + hex_digit(p[3])));
-            p += 4;
-        } else if (p[0] == '\\' && p[1]) {
-            buf_append_byte(w, unescape(p[1]));
-            p += 2;
-        } else if (*p == '"') {
-            p++;
-            return (*p && !isspace((unsigned char)*p)) ? NULL : p;
-        } else {
-            buf_append_byte(w, *p++);
-        }
-    }
-}
-
-/* After an opening '\'': only \' is an escape. */
-static const char *read_squoted(const char *p, struct buf *w)
-{
-    for (;;) {
-        if (!*p)
-            return NULL;
-        if (p[0] == '\\' && p[1] == '\'') {
-            buf_append_byte(w, '\'');
-            p += 2;
-        } else if (*p == '\'') {
-            p++;
-            return (*p && !isspace((unsigned char)*p)) ? NULL : p;
-        } else {
-            buf_append_byte(w, *p++);
-        }
-    }
-}
-
-/* Split a line into words as redis.conf does (blanks separate, "..." with
- * C-like escapes, '...' literal).  Returns the count, or -1 on unbalanced
- * quotes; *out is a mem-allocated array of mem-allocated strings. */
+/* Split a line into words as redis.conf does (the inline-command rules
+ * of resp_split_words).  Returns the count, or -1 on unbalanced quotes;
+ * *out is a mem-allocated array of mem-allocated strings. */
 static int split_args(const char *line, char ***out)
 {
-    char **v = NULL;
-    int n = 0, cap = 0;
-    struct buf w;
-    buf_init(&w);
-    for (const char *p = line;;) {
-        while (*p && isspace((unsigned char)*p))
-            p++;
-        if (!*p)
-            break;
-        buf_clear(&w);
-        while (p && *p && !isspace((unsigned char)*p)) {
-            if (*p == '"')
-                p = read_dquoted(p + 1, &w);
-            else if (*p == '\'')
-                p = read_squoted(p + 1, &w);
-            else
-                buf_append_byte(&w, *p++);
-        }
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            v = mem_realloc(v, (size_t)cap * sizeof(*v));
-        }
-        if (!p) {
-            v[n++] = NULL;
-            n = -n;
-            break;
-        }
-        v[n++] = mem_strndup(w.data ? w.data : "", w.len);
+    size_t len = strlen(line);
+    char *copy = mem_strndup(line, len);
+    long n = resp_split_words(copy, len, NULL, 0);
+    *out = NULL;
+    if (n > 0) {
+        struct slice *sv = mem_alloc(sizeof(*sv) * (size_t)n);
+        resp_split_words(copy, len, sv, (size_t)n);
+        *out = mem_alloc(sizeof(char *) * (size_t)n);
+        for (long i = 0; i < n; i++)
+            (*out)[i] = mem_strndup(sv[i].p, sv[i].len);
+        mem_free(sv);
     }
-    buf_free(&w);
-    *out = v;
-    return n;
+    mem_free(copy);
+    return (int)n;
 }
 
 static void free_args(char **v, int n)
@@ -722,18 +639,6 @@ static void free_args(char **v, int n)
     for (int i = 0; i < n; i++)
         mem_free(v[i]);
     mem_free(v);
-}
-
-/* split_args with the failure case cleaned up: -1 and nothing to free. */
-static int split_line(const char *line, char ***out)
-{
-    int n = split_args(line, out);
-    if (n < 0) {
-        free_args(*out, -n);
-        *out = NULL;
-        return -1;
-    }
-    return n;
 }
 
 /* Read a whole file (or stdin for NULL) into b with a NUL at the end. */
@@ -845,7 +750,7 @@ static int load_line(struct loader *ld, const char *text, size_t len, const char
     char reason[REASON_LEN];
     char **argv;
     int rc = 0;
-    int argc = split_line(line, &argv);
+    int argc = split_args(line, &argv);
     if (argc < 0) {
         rc = report(ld, origin, lineno, line, "Unbalanced quotes in configuration line");
     } else if (argc > 0) {
@@ -1061,7 +966,7 @@ static int rewrite_existing(const struct config *c, const struct buf *old, struc
         size_t len = (size_t)((nl ? nl : end) - p);
         char *line = mem_strndup(p, len);
         char **argv = NULL;
-        int argc = split_line(line, &argv);
+        int argc = split_args(line, &argv);
         const struct param *prm = argc > 0 && argv[0][0] != '#' ? lookup(argv[0]) : NULL;
         if (prm) {
             size_t idx = (size_t)(prm - params);

@@ -387,6 +387,17 @@ static long split_args(struct splitter *sp, struct slice *argv, size_t cap)
     }
 }
 
+long resp_split_words(char *s, size_t n, struct slice *argv, size_t cap)
+{
+    struct splitter sp = {s, n, 0, 0, 0, 0};
+    long count = split_args(&sp, argv, cap);
+    if (count >= 0 && (size_t)count <= cap && sp.quoted) {
+        sp.write = 1;
+        split_args(&sp, argv, cap);
+    }
+    return count;
+}
+
 static long parse_inline(char *buf, size_t len, struct resp_state *st, struct slice *argv,
                          size_t argv_cap, size_t *argc, const char **err)
 {

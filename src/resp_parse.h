@@ -83,6 +83,14 @@ static inline void resp_state_reset(struct resp_state *st)
 long resp_parse(char *buf, size_t len, const struct resp_limits *lim, struct resp_state *st,
                 struct slice *argv, size_t argv_cap, size_t *argc, const char **err);
 
+/* Split one line s[0..n) into words in place with the quoting rules of
+ * inline commands (and of redis.conf): blanks separate, "double quotes"
+ * take C-like and \xHH escapes, 'single quotes' only \'.  Up to cap
+ * slices are stored in argv (which may be NULL when cap is 0); the words
+ * are unescaped in s only when all of them fit.  Returns the number of
+ * words, or -1 on unbalanced quotes. */
+long resp_split_words(char *s, size_t n, struct slice *argv, size_t cap);
+
 /* Bytes still needed to complete the current bulk, when known (used to
  * size reads of big arguments); 0 when unknown. */
 size_t resp_bulk_remaining(const struct resp_state *st, size_t len);
