@@ -41,7 +41,7 @@ GEN_PROTO:= $(BUILD)/gen/cmd_handlers.h
 
 .PHONY: all release run test unit integ asan fuzz bench deps test-deps format format-check lint clean crash
 
-all: $(BUILD)/weir-server
+all: $(BUILD)/weir-server $(BUILD)/weir-check-aof
 	@if [ "$(VARIANT)" = release ]; then ln -sf release/weir-server build/weir-server; fi
 
 $(GEN_TABLE): $(CMD_JSON) commands tools/gencmd.py
@@ -61,6 +61,9 @@ $(BUILD)/libcore.a: $(CORE_OBJS)
 
 $(BUILD)/weir-server: $(MAIN_OBJ) $(BUILD)/libcore.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/weir-check-aof: tools/weir-check-aof.c $(BUILD)/libcore.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcore.a $(LDLIBS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libcore.a tests/unit/unit.h
 	@mkdir -p $(dir $@)
@@ -97,6 +100,11 @@ fuzz:
 	  -o build/fuzz/fuzz_resp_parse tests/fuzz/fuzz_resp_parse.c src/resp_parse.c src/lib/util.c
 	mkdir -p build/fuzz/corpus
 	build/fuzz/fuzz_resp_parse -max_total_time=$${FUZZ_SECONDS:-60} -dict=tests/fuzz/resp.dict build/fuzz/corpus tests/fuzz/corpus
+
+# The crash soak: many more kill -9 rounds than make test runs.
+crash: all
+	@WEIR_BIN=$(BUILD)/weir-server WEIR_CRASH_ROUNDS=$${CRASH_ROUNDS:-100} WEIR_FILE_TIMEOUT=3600 \
+	  ./tests/integ/run.sh tests/integ/test_aof_crash.py
 
 bench: deps
 	$(MAKE) all

@@ -175,6 +175,39 @@ void block_signal_key(struct core *core, struct db *db, struct slice key)
     mem_free(heap);
 }
 
+void block_signal_db(struct core *core, int dbid)
+{
+    if (!core->blocking_keys || dict_size(core->blocking_keys) == 0)
+        return;
+    struct dict_iter it;
+    dict_iter_init(&it, core->blocking_keys);
+    struct dict_entry *e;
+    while ((e = dict_next(&it))) {
+        size_t len;
+        const char *k = dict_entry_key(e, &len);
+        int id;
+        memcpy(&id, k, 4);
+        if (id != dbid)
+            continue;
+        if (!core->ready_keys)
+            core->ready_keys = dict_new();
+        int created;
+        dict_upsert(core->ready_keys, k, len, &created);
+    }
+    dict_iter_done(&it);
+}
+
+void block_free_all(struct core *core)
+{
+    while (core->blocked_head)
+        block_remove(core, core->blocked_head);
+    if (core->blocking_keys)
+        dict_free(core->blocking_keys, NULL);
+    if (core->ready_keys)
+        dict_free(core->ready_keys, NULL);
+    core->blocking_keys = core->ready_keys = NULL;
+}
+
 /* Re-run c's blocked command; returns 1 if it is no longer blocked. */
 static int rerun(struct core *core, struct client *c)
 {

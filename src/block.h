@@ -29,6 +29,11 @@ int block_client(struct cmd_ctx *ctx, const struct slice *keys, int nkeys, int64
                  int argc, const struct slice *argv);
 /* A key changed: if clients wait on it, queue it for serving. */
 void block_signal_key(struct core *core, struct db *db, struct slice key);
+/* Every key of db with waiters becomes ready (FLUSHDB, FLUSHALL, SWAPDB:
+ * re-runs then see the new contents, e.g. NOGROUP for XREADGROUP). */
+void block_signal_db(struct core *core, int dbid);
+/* Free the wait lists (server teardown; clients must be removed first). */
+void block_free_all(struct core *core);
 /* Serve queued ready keys; returns the clients that were unblocked via
  * cb (so the server can flush their replies and resume their input). */
 void block_serve_ready(struct core *core, void (*unblocked)(void *priv, struct client *c),

@@ -8,6 +8,8 @@
  */
 #include "cmd.h"
 
+#include "aof.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -260,6 +262,10 @@ void cmd_dispatch(struct core *core, struct client *c, int argc, const struct sl
     }
     if (needs_auth(core, c, d)) {
         reject(&ctx, "NOAUTH Authentication required.");
+        return;
+    }
+    if ((d->flags & CMD_WRITE) && !aof_write_ok()) {
+        reject(&ctx, aof_write_error()); /* disk error: reads go on */
         return;
     }
     if ((c->flags & CLIENT_MULTI) && multi_should_queue(d)) {

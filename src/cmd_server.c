@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "block.h"
 #include "client.h"
 #include "cmd.h"
@@ -409,6 +410,12 @@ void cmd_debug(struct cmd_ctx *ctx)
         resp_ok(ctx->out);
     } else if (arg_is(ctx, 1, "SET-ACTIVE-EXPIRE") && ctx->argc == 3) {
         debug_set_active_expire(ctx);
+    } else if ((arg_is(ctx, 1, "LOADAOF") || arg_is(ctx, 1, "RELOAD")) && ctx->argc == 2) {
+        char err[ERR_BUF];
+        if (aof_core_reload(ctx->core, err, sizeof(err)) < 0)
+            cmd_errorf(ctx, "ERR %s", err);
+        else
+            resp_ok(ctx->out);
     } else if (arg_is(ctx, 1, "CHANGE-REPL-ID") && ctx->argc == 2) {
         resp_ok(ctx->out);
     } else {

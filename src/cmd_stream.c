@@ -32,11 +32,19 @@ struct stream *xs_lookup(struct cmd_ctx *ctx, struct slice key, int *wrongtype)
     return o->u.stream;
 }
 
+/* The stream's IDMP state, made with the server defaults when it has
+ * none (stream.h allows NULL: a stream that did not come from xs_create). */
+static struct idmp_state *xs_idmp(struct cmd_ctx *ctx, struct stream *s)
+{
+    if (!s->idmp)
+        s->idmp = idmp_new(ctx->core->cfg.stream_idmp_duration, ctx->core->cfg.stream_idmp_maxsize);
+    return s->idmp;
+}
+
 struct stream *xs_create(struct cmd_ctx *ctx, struct slice key)
 {
     struct obj *o = obj_new_stream();
-    o->u.stream->idmp = idmp_new(ctx->core->cfg.stream_idmp_duration,
-                                 ctx->core->cfg.stream_idmp_maxsize);
+    xs_idmp(ctx, o->u.stream);
     db_add(ctx->db, key, o);
     return o->u.stream;
 }
@@ -503,7 +511,7 @@ void cmd_xadd(struct cmd_ctx *ctx)
         return;
     }
     if (a.idmp != IDMP_NONE)
-        idmp_record(s->idmp, a.pid, a.iid, id);
+        idmp_record(xs_idmp(ctx, s), a.pid, a.iid, id);
     xs_reply_id(ctx->out, id);
     db_signal_modified(ctx->db, key);
     if (a.trim.strategy != STREAM_TRIM_NONE)
@@ -531,6 +539,7 @@ void cmd_xtrim(struct cmd_ctx *ctx)
     if (removed) {
         db_signal_modified(ctx->db, ctx->argv[1]);
         propagate_rewritten(ctx, s, &a, NULL);
+        ctx->core->stats.dirty += removed - 1; /* Redis: one change per entry */
     }
 }
 
@@ -579,8 +588,8 @@ static void range_command(struct cmd_ctx *ctx, int rev)
     struct stream *s = xs_lookup(ctx, ctx->argv[1], &wrongtype);
     if (wrongtype)
         return;
-    if (count == 0) {
-        resp_empty_array(ctx->out);
+    if (count == 0 && s) { /* Redis: COUNT 0 on an existing stream is a null array */
+        resp_null_array(ctx->out);
         return;
     }
     xs_reply_range(ctx->out, s, start, end, count < 0 ? 0 : count, rev);
@@ -632,6 +641,7 @@ void cmd_xdel(struct cmd_ctx *ctx)
     if (deleted) {
         db_signal_modified(ctx->db, ctx->argv[1]);
         cmd_propagate_as_is(ctx);
+        ctx->core->stats.dirty += (uint64_t)deleted - 1; /* Redis: one change per entry */
     }
 }
 
@@ -670,6 +680,7 @@ void cmd_xdelex(struct cmd_ctx *ctx)
         if (deleted) {
             db_signal_modified(ctx->db, ctx->argv[1]);
             cmd_propagate_as_is(ctx);
+            ctx->core->stats.dirty += (uint64_t)deleted - 1; /* one change per entry */
         }
     }
     mem_free(ids);
@@ -807,7 +818,7 @@ void cmd_xcfgset(struct cmd_ctx *ctx)
         cmd_error(ctx, "ERR At least one parameter must be specified");
         return;
     }
-    if (idmp_configure(s->idmp, duration, maxsize))
+    if (idmp_configure(xs_idmp(ctx, s), duration, maxsize))
         cmd_propagate_as_is(ctx); /* no WATCH signal: Redis 8.8 only touches the LRU */
     resp_ok(ctx->out);
 }
@@ -839,7 +850,7 @@ void cmd_xidmprecord(struct cmd_ctx *ctx)
         cmd_error(ctx, "ERR No such message in stream");
         return;
     }
-    if (idmp_lookup(s->idmp, pid, iid, &have)) {
+    if (idmp_lookup(xs_idmp(ctx, s), pid, iid, &have)) {
         if (stream_id_cmp(have, id) != 0)
             cmd_error(ctx, "ERR IID already exists for this producer with a different stream ID");
         else

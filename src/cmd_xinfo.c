@@ -78,13 +78,31 @@ static void xinfo_full(struct cmd_ctx *ctx, struct stream *s, long long count)
     xinfo_full_groups(ctx, s, count);
 }
 
+/* Redis's reply to bad XINFO STREAM options: the subcommand as typed. */
+static void xinfo_stream_syntax_error(struct cmd_ctx *ctx)
+{
+    struct slice sub = ctx->argv[1];
+    cmd_errorf(ctx,
+               "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+               "Try XINFO HELP.",
+               (int)(sub.len > 128 ? 128 : sub.len), sub.p);
+}
+
 void cmd_xinfo_stream(struct cmd_ctx *ctx)
 {
     int full = 0;
     long long count = 10;
+    int wrongtype;
+    /* The key is looked up before the options are parsed, as Redis does. */
+    struct stream *s = xs_lookup(ctx, ctx->argv[2], &wrongtype);
+    if (!s) {
+        if (!wrongtype)
+            cmd_error(ctx, "ERR no such key");
+        return;
+    }
     if (ctx->argc > 3) {
         if (!util_eq_nocase(ctx->argv[3], "FULL")) {
-            cmd_error_syntax(ctx);
+            xinfo_stream_syntax_error(ctx);
             return;
         }
         full = 1;
@@ -93,19 +111,12 @@ void cmd_xinfo_stream(struct cmd_ctx *ctx)
                 cmd_error_not_integer(ctx);
                 return;
             }
-            if (count < 0)
-                count = 0;
+            if (count < 0) /* Redis: a negative COUNT means the default */
+                count = 10;
         } else if (ctx->argc != 4) {
-            cmd_error_syntax(ctx);
+            xinfo_stream_syntax_error(ctx);
             return;
         }
-    }
-    int wrongtype;
-    struct stream *s = xs_lookup(ctx, ctx->argv[2], &wrongtype);
-    if (!s) {
-        if (!wrongtype)
-            cmd_error(ctx, "ERR no such key");
-        return;
     }
     if (full)
         xinfo_full(ctx, s, count);

@@ -31,6 +31,10 @@ static int parse_timeout(struct cmd_ctx *ctx, struct slice a, long long *out)
         cmd_error(ctx, "ERR timeout is negative");
         return -1;
     }
+    if (*out > 0 && *out > INT64_MAX - ctx->now_ms) { /* the deadline would overflow */
+        cmd_error(ctx, "ERR timeout is out of range");
+        return -1;
+    }
     return 0;
 }
 
@@ -58,7 +62,7 @@ static int parse_xread(struct cmd_ctx *ctx, struct xread_args *x)
             int rest = ctx->argc - x->first_key;
             if (rest % 2) {
                 cmd_error(ctx, "ERR Unbalanced 'xread' list of streams: for each stream key an "
-                               "ID or '$' must be specified.");
+                               "ID, '+', or '$' must be specified.");
                 return -1;
             }
             x->nkeys = rest / 2;
@@ -72,26 +76,53 @@ static int parse_xread(struct cmd_ctx *ctx, struct xread_args *x)
     return -1;
 }
 
-/* Resolve each ID argument to "serve entries strictly after ids[i]". */
+/* Re-run of a blocked XREAD by block.c (the client is still blocked). */
+static int is_rerun(const struct cmd_ctx *ctx)
+{
+    return ctx->client && (ctx->client->flags & CLIENT_BLOCKED);
+}
+
+/* ID of the newest live entry of a non-empty stream (last_id may be
+ * greater: XSETID, or the newest entries deleted). */
+static struct stream_id last_live_id(struct stream *s)
+{
+    struct stream_iter it;
+    struct stream_id id = s->last_id;
+    const struct slice *fv;
+    size_t np;
+    stream_iter_init(&it, s, (struct stream_id){0, 0}, s->last_id, 1);
+    stream_iter_next(&it, &id, &fv, &np);
+    stream_iter_done(&it);
+    return id;
+}
+
+/* Resolve each ID argument to "serve entries strictly after ids[i]".
+ * Every key is type-checked in order with its ID, as Redis does. */
 static int resolve_ids(struct cmd_ctx *ctx, const struct xread_args *x, struct stream_id *ids)
 {
     for (int k = 0; k < x->nkeys; k++) {
         struct slice a = ctx->argv[x->first_key + x->nkeys + k];
-        struct slice key = ctx->argv[x->first_key + k];
-        int wrongtype;
+        struct obj *o = db_lookup(ctx->db, ctx->argv[x->first_key + k]);
+        if (o && o->type != OBJ_STREAM && !is_rerun(ctx)) {
+            cmd_error_wrongtype(ctx);
+            return -1;
+        }
+        struct stream *s = o && o->type == OBJ_STREAM ? o->u.stream : NULL;
         if (a.len == 1 && a.p[0] == '>') {
             cmd_error(ctx, "ERR The > ID can be specified only when calling XREADGROUP using "
                            "the GROUP <group> <consumer> option.");
             return -1;
         }
-        if (a.len == 1 && (a.p[0] == '$' || a.p[0] == '+')) {
-            struct stream *s = xs_lookup(ctx, key, &wrongtype);
-            if (wrongtype)
-                return -1;
+        if (a.len == 1 && a.p[0] == '$') {
             ids[k] = s ? s->last_id : (struct stream_id){0, 0};
-            /* "+": the last entry itself is served */
-            if (a.p[0] == '+' && s && s->length > 0)
+            continue;
+        }
+        if (a.len == 1 && a.p[0] == '+') { /* the newest live entry is served */
+            ids[k] = s ? s->last_id : (struct stream_id){0, 0};
+            if (s && s->length > 0) {
+                ids[k] = last_live_id(s);
                 stream_id_decr(&ids[k]);
+            }
             continue;
         }
         if (xs_parse_id(ctx, a, 0, &ids[k]) < 0)
@@ -100,30 +131,39 @@ static int resolve_ids(struct cmd_ctx *ctx, const struct xread_args *x, struct s
     return 0;
 }
 
+/* Does s hold a live entry after `after`? */
 static int has_after(struct stream *s, struct stream_id after)
 {
-    return s && s->length > 0 && stream_id_cmp(s->last_id, after) > 0;
+    return s && s->length > 0 && stream_id_cmp(s->last_id, after) > 0 &&
+           stream_id_cmp(last_live_id(s), after) > 0;
 }
 
 /* Reply every key with data; returns the number of keys served, or -1
- * after a WRONGTYPE error. */
+ * after a WRONGTYPE error.  A re-run of a blocked XREAD (block.c) treats
+ * a key that is no longer a stream as having no data, so the client
+ * stays blocked as in Redis (only XREADGROUP is woken by a type change);
+ * it still gets WRONGTYPE when another key has data to serve. */
 static int serve(struct cmd_ctx *ctx, const struct xread_args *x, const struct stream_id *ids)
 {
     struct stream **ss = mem_alloc(sizeof(*ss) * (size_t)x->nkeys);
-    int n = 0;
+    int n = 0, wrong = 0;
     for (int k = 0; k < x->nkeys; k++) {
-        int wrongtype;
-        ss[k] = xs_lookup(ctx, ctx->argv[x->first_key + k], &wrongtype);
-        if (wrongtype) {
-            mem_free(ss);
-            return -1;
-        }
-        n += has_after(ss[k], ids[k]);
+        struct obj *o = db_lookup(ctx->db, ctx->argv[x->first_key + k]);
+        ss[k] = o && o->type == OBJ_STREAM ? o->u.stream : NULL;
+        wrong |= o && o->type != OBJ_STREAM;
+        if (!has_after(ss[k], ids[k]))
+            ss[k] = NULL; /* nothing to serve from this key */
+        n += ss[k] != NULL;
+    }
+    if (wrong && n > 0) {
+        cmd_error_wrongtype(ctx);
+        mem_free(ss);
+        return -1;
     }
     if (n > 0) {
         resp_kv_map(ctx->out, n);
         for (int k = 0; k < x->nkeys; k++) {
-            if (!has_after(ss[k], ids[k]))
+            if (!ss[k])
                 continue;
             struct stream_id start = ids[k];
             stream_id_incr(&start);

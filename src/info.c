@@ -12,6 +12,8 @@
  */
 #include "info.h"
 
+#include "aof.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,14 +303,7 @@ static void sec_persistence(struct core *core, struct buf *b)
                "rdb_saves:0\r\nrdb_last_cow_size:0\r\n",
                core->loading ? 1 : 0, (unsigned long long)core->stats.dirty,
                (long long)core->lastsave_s);
-    buf_printf(b,
-               "aof_enabled:%d\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\n"
-               "aof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\n"
-               "aof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\n"
-               "aof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\n"
-               "aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\n"
-               "module_fork_last_cow_size:0\r\n",
-               core->cfg.appendonly ? 1 : 0);
+    aof_info(NULL, b);
 }
 
 static void sec_stats(struct core *core, struct buf *b)

@@ -205,6 +205,7 @@ static void run_queue(struct cmd_ctx *ctx)
     c->flags &= ~(uint32_t)CLIENT_MULTI;
     c->flags |= CLIENT_IN_EXEC;
     resp_array(ctx->out, n);
+    core->exec_depth++; /* the AOF wraps what EXEC propagates in MULTI/EXEC */
     for (int i = 0; i < n; i++) {
         struct cmd_ctx sub = {
             .core = core,
@@ -221,6 +222,7 @@ static void run_queue(struct cmd_ctx *ctx)
             mem_free((void *)q[i].argv[j].p);
         mem_free(q[i].argv);
     }
+    core->exec_depth--;
     mem_free(q);
     c->flags &= ~(uint32_t)CLIENT_IN_EXEC;
 }

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "aof.h"
 #include "block.h"
 #include "cmd.h"
 #include "info.h"
@@ -29,6 +30,7 @@
 #include "loop.h"
 #include "multi.h"
 #include "net.h"
+#include "stream_idmp.h"
 
 #define MAX_LISTENERS 16
 #define MAX_ACCEPTS_PER_CALL 1000
@@ -48,7 +50,9 @@ struct server {
     struct client **closing;    /* clients to free in before_sleep */
     size_t nclosing, cap_closing;
     long long cron_id;
-    int64_t cron_loops;
+    struct aof *aof;            /* the append-only file (aof.h) */
+    uint64_t unblock_mark;      /* AOF fed mark before serving blocked clients */
+    int64_t last_second_ms;
 };
 
 static volatile sig_atomic_t signal_shutdown;
@@ -78,6 +82,7 @@ static void remove_from(struct client **arr, size_t *n, struct client *c)
 
 static void free_client(struct server *s, struct client *c)
 {
+    aof_forget_client(s->aof, c);
     block_remove(&s->core, c);
     if (c->flags & CLIENT_PENDING_WRITE)
         remove_from(s->pending, &s->npending, c);
@@ -127,7 +132,9 @@ static void on_client_readable(struct loop *l, int fd, void *priv, int mask)
         schedule_close(s, c);
         return;
     }
+    uint64_t mark = aof_fed_mark(s->aof);
     conn_process(&s->core, c);
+    aof_note_writer(s->aof, c, mark); /* its reply waits for the AOF */
     if (conn_has_output(c) || (c->flags & CLIENT_CLOSE_AFTER_REPLY))
         mark_pending(s, c);
 }
@@ -137,6 +144,10 @@ static void on_client_writable(struct loop *l, int fd, void *priv, int mask)
     (void)fd, (void)mask;
     struct client *c = priv;
     struct server *s = (struct server *)c->srv;
+    if (aof_must_hold(s->aof, c)) { /* released by aof_before_sleep */
+        loop_del(l, c->fd, LOOP_WRITE);
+        return;
+    }
     int r = conn_write(&s->core, c);
     if (r < 0) {
         schedule_close(s, c);
@@ -191,7 +202,7 @@ static void flush_pending(struct server *s)
     for (size_t i = 0; i < s->npending; i++) {
         struct client *c = s->pending[i];
         c->flags &= ~(uint32_t)CLIENT_PENDING_WRITE;
-        if (c->flags & CLIENT_CLOSE_ASAP)
+        if ((c->flags & CLIENT_CLOSE_ASAP) || aof_must_hold(s->aof, c))
             continue;
         int r = conn_write(&s->core, c);
         if (r < 0)
@@ -217,13 +228,24 @@ static void do_shutdown(struct server *s);
 static void on_unblocked(void *priv, struct client *c)
 {
     struct server *s = priv;
-    if (c->in.len > 0 && !(c->flags & CLIENT_BLOCKED))
+    aof_note_writer(s->aof, c, s->unblock_mark); /* e.g. XREADGROUP served */
+    if (c->in.len > 0 && !(c->flags & CLIENT_BLOCKED)) {
+        uint64_t mark = aof_fed_mark(s->aof);
         conn_process(&s->core, c);
+        aof_note_writer(s->aof, c, mark);
+    }
     mark_pending(s, c);
+}
+
+/* The AOF made a held client's data durable: its reply may go. */
+static void on_aof_durable(void *priv, void *client)
+{
+    mark_pending(priv, client);
 }
 
 static void client_unblocked_action(struct core *core, struct client *c)
 {
+    ((struct server *)core)->unblock_mark = aof_fed_mark(((struct server *)core)->aof);
     on_unblocked(core, c);
 }
 
@@ -232,8 +254,10 @@ static void serve_blocked(struct server *s)
     struct core *core = &s->core;
     if (core->nblocked == 0)
         return;
+    s->unblock_mark = aof_fed_mark(s->aof);
     block_serve_ready(core, on_unblocked, s);
     int64_t now = util_mstime();
+    s->unblock_mark = aof_fed_mark(s->aof);
     block_expire(core, now, on_unblocked, s);
     int64_t next = block_next_deadline(core);
     if (next >= 0)
@@ -246,6 +270,10 @@ static void before_sleep(struct loop *l, void *priv)
     struct server *s = priv;
     s->core.now_ms = util_mstime();
     serve_blocked(s);
+    /* persist before replying: write (and fsync) the AOF first */
+    long aof_wait = aof_before_sleep(s->aof, on_aof_durable, s);
+    if (aof_wait >= 0)
+        loop_limit_wait(s->loop, aof_wait);
     flush_pending(s);
     free_closing(s);
     if (signal_shutdown || s->core.shutdown_asap)
@@ -278,9 +306,13 @@ static long cron(struct loop *l, long long id, void *priv)
         dict_rehash_step(core->dbs[i].keys, 100);
         dict_rehash_step(core->dbs[i].expires, 100);
     }
-    if (s->cron_loops++ % (core->cfg.hz > 0 ? core->cfg.hz : 10) == 0)
+    if (core->now_ms - s->last_second_ms >= 1000) { /* once a second */
+        s->last_second_ms = core->now_ms;
         close_idle_clients(s);
+        idmp_expire_all(core->now_ms); /* IDMP-DURATION, never propagated */
+    }
     info_cron(core);
+    aof_cron(s->aof);
     long hz = core->cfg.hz > 0 ? core->cfg.hz : 10;
     return 1000 / hz;
 }
@@ -307,11 +339,14 @@ static void on_key_expired(void *priv, struct db *db, struct slice key)
 static void on_db_flushed(void *priv, struct db *db)
 {
     multi_touch_db(priv, db, NULL);
+    block_signal_db(priv, db->id);
 }
 
 static void on_db_swapped(void *priv, struct db *a, struct db *b)
 {
     multi_touch_db(priv, a, b);
+    block_signal_db(priv, a->id);
+    block_signal_db(priv, b->id);
 }
 
 /* ---- start and stop --------------------------------------------------- */
@@ -386,6 +421,10 @@ static int init_core(struct server *s)
     core->active_expire_enabled = 1;
     core->kill_client = kill_client_action;
     core->client_unblocked = client_unblocked_action;
+    s->aof = aof_create(core);
+    core->prop.feed = aof_feed;
+    core->prop.priv = s->aof;
+    core->bgrewriteaof = aof_core_bgrewrite;
     make_run_id(core->run_id);
     struct db_hooks hooks = {
         .key_modified = on_key_modified,
@@ -404,8 +443,9 @@ static void do_shutdown(struct server *s)
         log_msg(LOG_WARNING, "Received %s scheduling shutdown...",
                 signal_shutdown == SIGINT ? "SIGINT" : "SIGTERM");
     log_msg(LOG_WARNING, "User requested shutdown...");
+    aof_shutdown(s->aof); /* flush and fsync before the last replies */
     for (struct client *c = s->core.clients; c; c = c->next)
-        if (c->fd >= 0 && conn_has_output(c))
+        if (c->fd >= 0 && conn_has_output(c) && !aof_must_hold(s->aof, c))
             conn_write(&s->core, c);
     for (int i = 0; i < s->nls; i++)
         close(s->ls[i].fd);
@@ -419,12 +459,14 @@ static void do_shutdown(struct server *s)
 
 static void teardown(struct server *s)
 {
+    block_free_all(&s->core);
     while (s->core.clients) {
         struct client *c = s->core.clients;
         if (c->fd >= 0)
             close(c->fd);
         conn_free(&s->core, c);
     }
+    aof_free(s->aof);
     db_free_array(s->core.dbs, s->core.ndbs);
     if (s->core.stats.errors)
         dict_free(s->core.stats.errors, NULL);
@@ -470,6 +512,8 @@ static int startup(struct server *s, int argc, char **argv)
     s->loop = loop_new((int)cfg->maxclients + 128);
     init_core(s);
     info_init(&s->core);
+    if (aof_start(s->aof) < 0) /* load the AOF before accepting clients */
+        return -1;
     if (open_listeners(s) < 0)
         return -1;
     write_pidfile(cfg);

@@ -1133,7 +1133,23 @@ static void trim_note(struct trim_run *r, struct stream_id id)
         r->t->on_delete(r->t->priv, id);
 }
 
-/* Are all entries of node 0 eligible (ignoring the limit)? */
+/* ID of the last entry of node i, deleted or not. */
+static struct stream_id node_last_id(const struct stream_nodes *ns, size_t i)
+{
+    const struct nslot *sl = slot(ns, i);
+    struct stream_cursor c;
+    struct ent e;
+
+    if (i + 1 == ns->len && ns->tail_open)
+        return ns->tail.id;
+    cur_init(&c, sl->master);
+    while (cur_next(sl->n, sl->master, &c, &e) > 0)
+        ;
+    return c.id;
+}
+
+/* Are all entries of node 0 eligible (ignoring the limit)?  MINID, as
+ * Redis: the node's last entry, deleted or not, is below the threshold. */
 static int trim_whole(const struct trim_run *r)
 {
     const struct stream_nodes *ns = r->s->nodes;
@@ -1142,9 +1158,9 @@ static int trim_whole(const struct trim_run *r)
 
     if (r->t->strategy == STREAM_TRIM_MAXLEN)
         return r->s->length - nd->live >= r->t->maxlen;
-    if (ns->len > 1)
-        return stream_id_cmp(slot(ns, 1)->master, minid) <= 0;
-    return stream_id_cmp(r->s->last_id, minid) < 0;
+    if (ns->len > 1 && stream_id_cmp(slot(ns, 1)->master, minid) <= 0)
+        return 1; /* no need to decode the node */
+    return stream_id_cmp(node_last_id(ns, 0), minid) < 0;
 }
 
 /* Removes node 0 whole, reporting its live entries. */
@@ -1236,7 +1252,11 @@ uint64_t stream_trim(struct stream *s, const struct stream_trim *t)
     else
         trim_nodes(&r);
     if (r.any) {
-        note_deleted(s, r.last);
+        /* Redis's trimming leaves max_deleted_entry_id alone (everything
+         * removed lies before the new first entry); only the policy walk,
+         * which may leave entries in front of removed ones, records it. */
+        if (t->can_delete)
+            note_deleted(s, r.last);
         refresh_first_id(s);
     }
     return r.removed;
