@@ -49,6 +49,38 @@ THROUGHPUT = [
                                           "f4", "v4", "f5", "v5"], "requires": "XADD"},
     {"name": "XLEN", "setup": [["XADD", "bench:stream", "*", "f", "v"]],
      "command": ["XLEN", "bench:stream"], "requires": "XADD"},
+    {"name": "XRANGE COUNT 10", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "command": ["XRANGE", "bench:stream", "-", "+", "COUNT", "10"], "requires": "XADD"},
+    {"name": "XREVRANGE COUNT 10", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "command": ["XREVRANGE", "bench:stream", "+", "-", "COUNT", "10"], "requires": "XADD"},
+    {"name": "XREAD COUNT 10", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "command": ["XREAD", "COUNT", "10", "STREAMS", "bench:stream", "0"], "requires": "XADD"},
+    # Idempotent production: Weir runs the IDMP form, Redis (7.0 has no
+    # IDMP) the plain XADD it replaces; compare with the plain XADD row.
+    {"name": "XADD IDMP unique iids (Redis: plain XADD)",
+     "command": ["XADD", "bench:stream", "IDMP", "p1", "iid:__rand_int__", "*", "field", "value"],
+     "redis_command": ["XADD", "bench:stream", "*", "field", "value"], "random_keys": 1000000000,
+     "requires": "XADD"},
+    {"name": "XADD IDMPAUTO (Redis: plain XADD)",
+     "command": ["XADD", "bench:stream", "IDMPAUTO", "p1", "*", "field", "v:__rand_int__"],
+     "redis_command": ["XADD", "bench:stream", "*", "field", "v:__rand_int__"], "random_keys": 1000000000,
+     "requires": "XADD"},
+    {"name": "XADD IDMP duplicate (Redis: plain XADD)",
+     "setup": [["XADD", "bench:stream", "IDMP", "p1", "same", "*", "field", "value"]],
+     "redis_setup": [],
+     "command": ["XADD", "bench:stream", "IDMP", "p1", "same", "*", "field", "value"],
+     "redis_command": ["XADD", "bench:stream", "*", "field", "value"], "requires": "XADD"},
+    # Consumer groups: a consumer re-reading its 10 oldest pending entries,
+    # and the XPENDING summary, over a 1000-entry PEL.
+    {"name": "XREADGROUP COUNT 10 (PEL)", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "setup": [["XGROUP", "CREATE", "bench:stream", "g", "0"],
+               ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "bench:stream", ">"]],
+     "command": ["XREADGROUP", "GROUP", "g", "c", "COUNT", "10", "STREAMS", "bench:stream", "0"],
+     "requires": "XADD"},
+    {"name": "XPENDING summary", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "setup": [["XGROUP", "CREATE", "bench:stream", "g", "0"],
+               ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "bench:stream", ">"]],
+     "command": ["XPENDING", "bench:stream", "g"], "requires": "XADD"},
 ]
 
 # Memory workloads: FLUSHALL, used_memory before, fill with `command` run
@@ -57,11 +89,21 @@ THROUGHPUT = [
 MEMORY = [
     {"name": "SET key:N (3-byte values)", "tests": "set", "random_keys": True, "count": 200000,
      "entries": ["DBSIZE"]},
-    {"name": "XADD 1 field", "command": ["XADD", "bench:stream", "*", "field", "value"],
-     "count": 200000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
-    {"name": "XADD 5 fields", "command": ["XADD", "bench:stream", "*", "f1", "v1", "f2", "v2", "f3", "v3",
-                                          "f4", "v4", "f5", "v5"],
-     "count": 100000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    # 12-digit zero-padded random values (redis-benchmark's __rand_int__):
+    # not canonical integers, so Weir stores them as plain bytes.
+    {"name": "XADD 1 field, 12-byte values", "command": ["XADD", "bench:stream", "*", "f", "__rand_int__"],
+     "random_keys": 1000000000, "count": 1000000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    {"name": "XADD 5 fields, 12-byte values",
+     "command": ["XADD", "bench:stream", "*", "f1", "__rand_int__", "f2", "__rand_int__", "f3",
+                 "__rand_int__", "f4", "__rand_int__", "f5", "__rand_int__"],
+     "random_keys": 1000000000, "count": 1000000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    # Per tracked iid: compare with the plain 1-field row (Redis runs plain XADD).
+    {"name": "XADD IDMP 1 field, 16-byte iids (Redis: plain)",
+     "command": ["XADD", "bench:stream", "IDMP", "p1", "iid:__rand_int__", "*", "f", "__rand_int__"],
+     "redis_command": ["XADD", "bench:stream", "*", "f", "__rand_int__"],
+     "setup": [["CONFIG", "SET", "stream-idmp-maxsize", "10000"]],
+     "redis_setup": [],
+     "random_keys": 1000000000, "count": 10000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
 ]
 
 
@@ -225,24 +267,39 @@ def rss_kib(pid):
 
 # ---------------------------------------------------------------- benchmark runs
 
-def bench_args(w, n, pipeline, port):
+def bench_args(w, n, pipeline, port, is_redis=False):
     args = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-c", str(CLIENTS),
             "-n", str(n), "-P", str(pipeline), "--csv"]
     if w.get("random_keys"):
-        args += ["-r", str(KEYSPACE)]
+        keyspace = w["random_keys"] if w["random_keys"] is not True else KEYSPACE
+        args += ["-r", str(keyspace)]
     if "tests" in w:
         args += ["-t", w["tests"]]
     else:
-        args += list(w["command"])
+        args += list(w.get("redis_command", w["command"]) if is_redis else w["command"])
     return args
+
+
+def prepare(server, w):
+    """Fill and set up the data a workload reads (not measured)."""
+    is_redis = server.label == "Redis"
+    if "fill" in w:
+        cmd, count = w["fill"]
+        c = Conn(server.port)
+        c.s.sendall(resp(*cmd) * count)
+        for _ in range(count):
+            c._read()
+        c.close()
+    for cmd in w.get("redis_setup", w.get("setup", [])) if is_redis else w.get("setup", []):
+        server.call(*cmd)
 
 
 def run_benchmark(server, w, n, pipeline):
     """One redis-benchmark run; returns (ops/s, server CPU µs per op)."""
-    for cmd in w.get("setup", []):
-        server.call(*cmd)
+    prepare(server, w)
     before = server.cpu_ticks()
-    p = subprocess.run(bench_args(w, n, pipeline, server.port), capture_output=True, timeout=600)
+    p = subprocess.run(bench_args(w, n, pipeline, server.port, server.label == "Redis"),
+                       capture_output=True, timeout=600)
     after = server.cpu_ticks()
     text = p.stdout.decode(errors="replace")
     err = p.stderr.decode(errors="replace").strip()
