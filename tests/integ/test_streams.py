@@ -599,6 +599,26 @@ def test_xtrim_approximate_and_limit(t):
 
 
 @needs_streams
+def test_xtrim_approximate_minid_looks_at_the_last_entry_of_a_node(t):
+    node_entries(t, 10)
+    c = t.conn()
+    fill(c, "s", 10)                 # node 1-0 .. 10-0
+    fill(c, "s", 10, start=20)       # node 20-0 .. 29-0
+    eq(c.call("XTRIM", "s", "MINID", "~", "15"), 10,
+       "a node whose last entry is below the threshold goes, whatever comes next")
+    c.call("XDEL", "s", "29-0")
+    eq(c.call("XTRIM", "s", "MINID", "~", "29-0"), 0,
+       "a deleted last entry still counts as the node's last entry")
+    eq(c.call("XTRIM", "s", "MINID", "~", "29-1"), 9)
+    eq(c.call("EXISTS", "s"), 1)
+    fill(c, "t", 5)
+    eq(c.call("XSETID", "t", "100-0"), "OK")
+    eq(c.call("XTRIM", "t", "MINID", "~", "50"), 5,
+       "the last node goes by its entries, not by the stream's last ID")
+    eq(xinfo(c, "t")["last-generated-id"], "100-0")
+
+
+@needs_streams
 @needs_version(8, 2, "KEEPREF/DELREF/ACKED")
 def test_xtrim_reference_policies(t):
     c = t.conn()
@@ -952,6 +972,21 @@ def test_xread_block_survives_key_deletion(t):
     still_blocked(t, c)
     p.call("XADD", "a", "4-0", "h", "x")
     eq(c.read(), [["a", [["4-0", ["h", "x"]]]]])
+
+
+@needs_streams
+def test_xread_block_survives_flush(t):
+    p = t.conn()
+    p.call("XADD", "a", "1-0", "f", "v")
+    c = t.conn(timeout=5)
+    c.send_cmd("XREAD", "BLOCK", "0", "STREAMS", "a", "$")
+    wait_blocked(t, 1)
+    eq(p.call("FLUSHDB"), "OK")
+    still_blocked(t, c)
+    eq(p.call("FLUSHALL"), "OK")
+    still_blocked(t, c)
+    p.call("XADD", "a", "2-0", "g", "w")
+    eq(c.read(), [["a", [["2-0", ["g", "w"]]]]])
 
 
 @needs_streams
