@@ -86,6 +86,8 @@ integ: all
 	@WEIR_BIN=$(BUILD)/weir-server ./tests/integ/run.sh
 
 test: test-deps
+	$(MAKE) lint
+	$(MAKE) format-check
 	$(MAKE) unit
 	$(MAKE) integ
 	$(PYTHON) tools/check_handlers.py commands src

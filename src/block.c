@@ -19,12 +19,12 @@
 #include "lib/mem.h"
 
 struct block_state {
-    int64_t deadline_ms;        /* 0: no timeout */
+    int64_t deadline_ms; /* 0: no timeout */
     int dbid;
     int nkeys;
-    struct slice *keys;         /* owned copies */
+    struct slice *keys; /* owned copies */
     int argc;
-    struct slice *argv;         /* owned copies, the command to re-run */
+    struct slice *argv; /* owned copies, the command to re-run */
     int rerunning;
     int reblocked;
     struct client *bprev, *bnext;

@@ -34,7 +34,8 @@ static void count_error(struct core *core, const char *msg)
     }
     int upper = n > 0;
     for (size_t i = 0; i < n; i++)
-        if (!((code[i] >= 'A' && code[i] <= 'Z') || code[i] == '_' || (code[i] >= '0' && code[i] <= '9')))
+        if (!((code[i] >= 'A' && code[i] <= 'Z') || code[i] == '_' ||
+              (code[i] >= '0' && code[i] <= '9')))
             upper = 0;
     if (!upper) {
         memcpy(code, "ERR", 3);

@@ -54,33 +54,40 @@ enum {
 enum cmd_ks_begin { KS_BEGIN_UNKNOWN, KS_BEGIN_INDEX, KS_BEGIN_KEYWORD };
 enum cmd_ks_find { KS_FIND_UNKNOWN, KS_FIND_RANGE, KS_FIND_KEYNUM };
 struct cmd_keyspec {
-    const char *notes;          /* may be NULL */
-    const char *const *flags;   /* NULL-terminated: "RW", "UPDATE", ... */
+    const char *notes;        /* may be NULL */
+    const char *const *flags; /* NULL-terminated: "RW", "UPDATE", ... */
     enum cmd_ks_begin begin;
-    int pos;                    /* KS_BEGIN_INDEX */
-    const char *keyword;        /* KS_BEGIN_KEYWORD */
-    int startfrom;              /* KS_BEGIN_KEYWORD */
+    int pos;             /* KS_BEGIN_INDEX */
+    const char *keyword; /* KS_BEGIN_KEYWORD */
+    int startfrom;       /* KS_BEGIN_KEYWORD */
     enum cmd_ks_find find;
-    int lastkey, keystep, limit;      /* KS_FIND_RANGE */
-    int keynumidx, firstkey, step;    /* KS_FIND_KEYNUM (keystep reused as step) */
+    int lastkey, keystep, limit;   /* KS_FIND_RANGE */
+    int keynumidx, firstkey, step; /* KS_FIND_KEYNUM (keystep reused as step) */
 };
 
 /* Argument tree for COMMAND DOCS. */
 enum cmd_arg_type {
-    ARG_STRING, ARG_INTEGER, ARG_DOUBLE, ARG_KEY, ARG_PATTERN, ARG_UNIX_TIME,
-    ARG_PURE_TOKEN, ARG_ONEOF, ARG_BLOCK
+    ARG_STRING,
+    ARG_INTEGER,
+    ARG_DOUBLE,
+    ARG_KEY,
+    ARG_PATTERN,
+    ARG_UNIX_TIME,
+    ARG_PURE_TOKEN,
+    ARG_ONEOF,
+    ARG_BLOCK
 };
 enum { ARG_F_OPTIONAL = 1, ARG_F_MULTIPLE = 2, ARG_F_MULTIPLE_TOKEN = 4 };
 struct cmd_arg {
     const char *name;
     enum cmd_arg_type type;
-    int key_spec_index;         /* -1 unless ARG_KEY */
-    const char *token;          /* may be NULL */
-    const char *display;        /* display_text, may be NULL */
-    const char *summary;        /* may be NULL */
-    const char *since;          /* may be NULL */
+    int key_spec_index;           /* -1 unless ARG_KEY */
+    const char *token;            /* may be NULL */
+    const char *display;          /* display_text, may be NULL */
+    const char *summary;          /* may be NULL */
+    const char *since;            /* may be NULL */
     const char *deprecated_since; /* may be NULL */
-    int flags;                  /* ARG_F_* */
+    int flags;                    /* ARG_F_* */
     const struct cmd_arg *subargs;
     int nsubargs;
 };
@@ -89,20 +96,20 @@ struct cmd_ctx;
 typedef void (*cmd_handler)(struct cmd_ctx *ctx);
 
 struct cmd_def {
-    const char *name;           /* lowercase: "xadd", or "get" for CONFIG GET */
-    const char *fullname;       /* "xadd", "config|get" */
-    const struct cmd_def *parent; /* container for subcommands, else NULL */
-    cmd_handler handler;        /* NULL only for containers */
-    int arity;                  /* Redis arity: N exact, -N at least N */
-    uint32_t flags;             /* CMD_* */
-    const char *const *flag_names;  /* NULL-terminated, as in JSON */
+    const char *name;                  /* lowercase: "xadd", or "get" for CONFIG GET */
+    const char *fullname;              /* "xadd", "config|get" */
+    const struct cmd_def *parent;      /* container for subcommands, else NULL */
+    cmd_handler handler;               /* NULL only for containers */
+    int arity;                         /* Redis arity: N exact, -N at least N */
+    uint32_t flags;                    /* CMD_* */
+    const char *const *flag_names;     /* NULL-terminated, as in JSON */
     const char *const *acl_categories; /* NULL-terminated, "@write"... */
-    uint64_t acl_bits;          /* bit per category, see cmd_acl_category_bit */
+    uint64_t acl_bits;                 /* bit per category, see cmd_acl_category_bit */
     const char *summary, *since, *group, *complexity;
     const char *deprecated_since, *replaced_by; /* may be NULL */
-    const char *const *doc_flags;   /* NULL-terminated ("syscmd", "deprecated") */
-    const char *const *tips;        /* NULL-terminated request/response tips */
-    const char *const *history;     /* NULL-terminated pairs: version, text */
+    const char *const *doc_flags;               /* NULL-terminated ("syscmd", "deprecated") */
+    const char *const *tips;                    /* NULL-terminated request/response tips */
+    const char *const *history;                 /* NULL-terminated pairs: version, text */
     const struct cmd_keyspec *keyspecs;
     int nkeyspecs;
     const struct cmd_arg *args;
@@ -110,8 +117,8 @@ struct cmd_def {
     const struct cmd_def *const *subcmds; /* for containers */
     int nsubcmds;
     int first_key, last_key, key_step; /* legacy COMMAND INFO triple */
-    int id;                     /* dense index 0..cmd_count()-1 over every
-                                   def incl. subcommands (per-command stats) */
+    int id;                            /* dense index 0..cmd_count()-1 over every
+                                          def incl. subcommands (per-command stats) */
 };
 
 /*
@@ -129,21 +136,20 @@ struct cmd_ctx {
     struct db *db;
     const struct cmd_def *cmd;
     int argc;
-    const struct slice *argv;   /* valid for the duration of the call */
+    const struct slice *argv; /* valid for the duration of the call */
     struct resp_out *out;
-    int64_t now_ms;             /* cached command time */
-    int failed;                 /* set by cmd_error*: the call failed */
-    int loading;                /* replaying the AOF / from master: IDMP explicit IDs allowed */
+    int64_t now_ms; /* cached command time */
+    int failed;     /* set by cmd_error*: the call failed */
+    int loading;    /* replaying the AOF / from master: IDMP explicit IDs allowed */
 };
 
 void cmd_error(struct cmd_ctx *ctx, const char *msg);
-void cmd_errorf(struct cmd_ctx *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+void cmd_errorf(struct cmd_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Common Redis error texts. */
-void cmd_error_syntax(struct cmd_ctx *ctx);   /* ERR syntax error */
+void cmd_error_syntax(struct cmd_ctx *ctx); /* ERR syntax error */
 void cmd_error_wrongtype(struct cmd_ctx *ctx);
 void cmd_error_not_integer(struct cmd_ctx *ctx); /* value is not an integer or out of range */
-void cmd_error_arity(struct cmd_ctx *ctx);    /* wrong number of arguments for '%s' command */
+void cmd_error_arity(struct cmd_ctx *ctx);       /* wrong number of arguments for '%s' command */
 /* "ERR unknown subcommand 'x'. Try CONTAINER HELP." */
 void cmd_error_unknown_sub(struct cmd_ctx *ctx);
 /* Reply to HELP subcommands: lines is NULL-terminated; a header line
@@ -179,11 +185,10 @@ const char *cmd_acl_category_name(int bit);
 const struct cmd_def *cmd_by_id(int id);
 /* Extract key argument positions of argv by the key specs; returns count
  * written to pos (cap entries at most); -1 if argv is invalid for them. */
-int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv,
-                 int *pos, int cap);
+int cmd_get_keys(const struct cmd_def *d, int argc, const struct slice *argv, int *pos, int cap);
 /* As cmd_get_keys, also storing in spec[i] the index of the key spec
  * that produced pos[i] (spec may be NULL). */
-int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv,
-                    int *pos, int *spec, int cap);
+int cmd_get_keys_ex(const struct cmd_def *d, int argc, const struct slice *argv, int *pos,
+                    int *spec, int cap);
 
 #endif

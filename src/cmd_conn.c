@@ -10,7 +10,6 @@
 #include "lib/mem.h"
 #include "multi.h"
 
-
 void cmd_ping(struct cmd_ctx *ctx)
 {
     if (ctx->argc > 2) {

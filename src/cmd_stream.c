@@ -84,8 +84,7 @@ void xs_reply_id(struct resp_out *o, struct stream_id id)
     resp_bulk(o, buf, n);
 }
 
-void xs_reply_entry(struct resp_out *o, struct stream_id id, const struct slice *fv,
-                    size_t npairs)
+void xs_reply_entry(struct resp_out *o, struct stream_id id, const struct slice *fv, size_t npairs)
 {
     resp_array(o, 2);
     xs_reply_id(o, id);
@@ -174,16 +173,16 @@ enum { IDMP_NONE, IDMP_EXPLICIT, IDMP_AUTO };
 struct add_args {
     int xadd;
     int nomkstream;
-    int policy;                  /* REF_*, -1 when not given */
+    int policy; /* REF_*, -1 when not given */
     struct stream_trim trim;
     int limit_given;
-    int threshold_idx;           /* argv index of the threshold, -1 */
-    int approx_idx;              /* argv index of "~", -1 */
-    int idmp;                    /* IDMP_* */
+    int threshold_idx; /* argv index of the threshold, -1 */
+    int approx_idx;    /* argv index of "~", -1 */
+    int idmp;          /* IDMP_* */
     struct slice pid, iid;
     enum stream_id_mode mode;
     struct stream_id id;
-    int id_idx;                  /* argv index of the ID ("*" included) */
+    int id_idx; /* argv index of the ID ("*" included) */
 };
 
 static int parse_threshold(struct cmd_ctx *ctx, struct add_args *a, int *i, int minid)
@@ -804,7 +803,8 @@ void cmd_xcfgset(struct cmd_ctx *ctx)
             return;
         }
         if ((is_dur && duration >= 0) || (is_max && maxsize >= 0)) {
-            cmd_errorf(ctx, "ERR %s specified multiple times", is_dur ? "IDMP-DURATION" : "IDMP-MAXSIZE");
+            cmd_errorf(ctx, "ERR %s specified multiple times",
+                       is_dur ? "IDMP-DURATION" : "IDMP-MAXSIZE");
             return;
         }
         int r = is_dur ? xcfg_value(ctx, ctx->argv[i + 1], IDMP_DURATION_MIN, IDMP_DURATION_MAX,

@@ -23,8 +23,7 @@ int xs_parse_id(struct cmd_ctx *ctx, struct slice a, uint64_t missing_seq, struc
 int xs_parse_range_id(struct cmd_ctx *ctx, struct slice a, uint64_t missing_seq,
                       struct stream_id *id, int *exclusive);
 /* Write one entry: [id, [f1, v1, ...]]. */
-void xs_reply_entry(struct resp_out *o, struct stream_id id, const struct slice *fv,
-                    size_t npairs);
+void xs_reply_entry(struct resp_out *o, struct stream_id id, const struct slice *fv, size_t npairs);
 void xs_reply_id(struct resp_out *o, struct stream_id id);
 /* Write entries of [start, end] (rev: reverse), at most count (0 = all);
  * returns how many were written. */

@@ -52,7 +52,7 @@ enum {
     SO_PX = 1 << 6,
     SO_EXAT = 1 << 7,
     SO_PXAT = 1 << 8,
-    SO_IFEQ = 1 << 9,  /* Redis 8.4 compare-and-set conditions */
+    SO_IFEQ = 1 << 9, /* Redis 8.4 compare-and-set conditions */
     SO_IFNE = 1 << 10,
     SO_IFDEQ = 1 << 11,
     SO_IFDNE = 1 << 12,
@@ -278,8 +278,7 @@ static int condition_holds(const struct set_args *a, const struct obj *cur)
         eq = cur->len == a->cmp.len && memcmp(cur->data, a->cmp.p, cur->len) == 0;
     } else {
         char hex[17];
-        snprintf(hex, sizeof(hex), "%016llx",
-                 (unsigned long long)XXH3_64bits(cur->data, cur->len));
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)XXH3_64bits(cur->data, cur->len));
         eq = a->cmp.len == 16 && strncasecmp(hex, a->cmp.p, 16) == 0;
     }
     return (a->flags & (SO_IFEQ | SO_IFDEQ)) ? eq : !eq;

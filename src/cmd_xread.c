@@ -16,8 +16,8 @@
 #include "lib/mem.h"
 
 struct xread_args {
-    long long count;      /* 0: no limit */
-    long long block_ms;   /* -1: no BLOCK */
+    long long count;    /* 0: no limit */
+    long long block_ms; /* -1: no BLOCK */
     int first_key, nkeys;
 };
 

@@ -122,8 +122,8 @@ static int process_one(struct core *core, struct client *c, size_t *off)
     const char *err = NULL;
     long r;
     for (;;) {
-        r = resp_parse(c->in.data + *off, c->in.len - *off, &lim, &c->pstate, c->argv,
-                       c->argv_cap, &argc, &err);
+        r = resp_parse(c->in.data + *off, c->in.len - *off, &lim, &c->pstate, c->argv, c->argv_cap,
+                       &argc, &err);
         if (r != RESP_NEED_ARGV)
             break;
         while (c->argv_cap < (size_t)c->pstate.argc_total)

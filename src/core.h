@@ -18,7 +18,7 @@
 
 struct cmd_stats {
     uint64_t calls;
-    uint64_t ticks;   /* time in util_ticks units; INFO converts */
+    uint64_t ticks; /* time in util_ticks units; INFO converts */
     uint64_t rejected_calls;
     uint64_t failed_calls;
 };
@@ -38,9 +38,9 @@ struct core_stats {
     uint64_t client_qbuf_limit_disconnections;
     uint64_t total_reads_processed;
     uint64_t total_writes_processed;
-    uint64_t dirty;             /* changes since last save */
-    struct cmd_stats *cmd;      /* indexed by cmd_def.id */
-    struct dict *errors;        /* error code -> (uintptr_t) count */
+    uint64_t dirty;        /* changes since last save */
+    struct cmd_stats *cmd; /* indexed by cmd_def.id */
+    struct dict *errors;   /* error code -> (uintptr_t) count */
 };
 
 struct prop_sink {
@@ -54,22 +54,22 @@ struct core {
     struct db *dbs;
     int ndbs;
     struct core_stats stats;
-    struct client *clients;     /* doubly-linked list of connections */
+    struct client *clients; /* doubly-linked list of connections */
     size_t nclients;
     uint64_t next_client_id;
     int64_t start_time_ms;
     int64_t lastsave_s;
-    int64_t now_ms;             /* cached at each event-loop iteration */
+    int64_t now_ms; /* cached at each event-loop iteration */
     struct prop_sink prop;
-    int loading;                /* replaying the AOF */
-    int shutdown_asap;          /* set by SHUTDOWN / signals */
+    int loading;       /* replaying the AOF */
+    int shutdown_asap; /* set by SHUTDOWN / signals */
     int shutdown_flags;
     int exec_depth;
-    int active_expire_enabled;  /* DEBUG SET-ACTIVE-EXPIRE */
-    struct dict *watched_keys;  /* (dbid, key) -> struct watchers*, multi.c */
-    struct dict *blocking_keys; /* (dbid, key) -> struct waiters*, block.c */
-    struct dict *ready_keys;    /* (dbid, key) -> NULL: keys to serve, block.c */
-    struct client *blocked_head;/* every blocked client, block.c */
+    int active_expire_enabled;   /* DEBUG SET-ACTIVE-EXPIRE */
+    struct dict *watched_keys;   /* (dbid, key) -> struct watchers*, multi.c */
+    struct dict *blocking_keys;  /* (dbid, key) -> struct waiters*, block.c */
+    struct dict *ready_keys;     /* (dbid, key) -> NULL: keys to serve, block.c */
+    struct client *blocked_head; /* every blocked client, block.c */
     size_t nblocked;
     char run_id[41];
     char executable[1024];
@@ -78,7 +78,7 @@ struct core {
     void (*kill_client)(struct core *c, struct client *cl); /* close after flush */
     /* a blocked client was unblocked outside the serve path (CLIENT UNBLOCK) */
     void (*client_unblocked)(struct core *c, struct client *cl);
-    int (*save)(struct core *c, char *err, size_t errlen);   /* SAVE; -1 on error */
+    int (*save)(struct core *c, char *err, size_t errlen); /* SAVE; -1 on error */
     int (*bgrewriteaof)(struct core *c, char *err, size_t errlen);
 };
 

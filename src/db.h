@@ -25,8 +25,8 @@ struct db {
     int id;
     struct dict *keys;
     struct dict *expires;
-    uint64_t avg_ttl;       /* INFO keyspace avg_ttl estimate */
-    uint64_t expires_cursor;/* active expiry scan cursor */
+    uint64_t avg_ttl;        /* INFO keyspace avg_ttl estimate */
+    uint64_t expires_cursor; /* active expiry scan cursor */
 };
 
 /* Hooks set once by the server; any may be NULL. */

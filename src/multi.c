@@ -19,7 +19,7 @@
 
 struct watched_key {
     int dbid;
-    int existed;       /* the key existed (was not expired) at WATCH time */
+    int existed; /* the key existed (was not expired) at WATCH time */
     size_t klen;
     char *key;
     struct watched_key *next;
@@ -43,8 +43,8 @@ static char *watch_dict_key(int dbid, struct slice key, size_t *len, char *stack
 int multi_should_queue(const struct cmd_def *d)
 {
     const char *n = d->fullname;
-    return strcmp(n, "exec") && strcmp(n, "discard") && strcmp(n, "multi") &&
-           strcmp(n, "watch") && strcmp(n, "quit") && strcmp(n, "reset");
+    return strcmp(n, "exec") && strcmp(n, "discard") && strcmp(n, "multi") && strcmp(n, "watch") &&
+           strcmp(n, "quit") && strcmp(n, "reset");
 }
 
 void multi_queue(struct cmd_ctx *ctx)
@@ -155,7 +155,8 @@ void multi_touch_db(struct core *core, struct db *db, struct db *other)
         if (dbid != db->id && (!other || dbid != other->id))
             continue;
         struct slice key = {k + 4, len - 4};
-        if (dict_find(db->keys, key.p, key.len) || (other && dict_find(other->keys, key.p, key.len)))
+        if (dict_find(db->keys, key.p, key.len) ||
+            (other && dict_find(other->keys, key.p, key.len)))
             mark_dirty(dict_entry_val(e));
     }
     dict_iter_done(&it);

@@ -25,25 +25,25 @@ enum { OBJ_F_RAW = 1 };
 struct stream;
 
 struct obj {
-    uint8_t type;    /* enum obj_type */
-    uint8_t flags;   /* OBJ_F_* */
+    uint8_t type;  /* enum obj_type */
+    uint8_t flags; /* OBJ_F_* */
     uint16_t pad2;
-    uint32_t lru;    /* seconds clock of last access (OBJECT IDLETIME) */
-    size_t len;      /* OBJ_STRING: byte length */
+    uint32_t lru; /* seconds clock of last access (OBJECT IDLETIME) */
+    size_t len;   /* OBJ_STRING: byte length */
     union {
         struct stream *stream; /* OBJ_STREAM */
         size_t cap;            /* OBJ_STRING: bytes allocated for data */
     } u;
-    char data[];     /* OBJ_STRING: len bytes + NUL */
+    char data[]; /* OBJ_STRING: len bytes + NUL */
 };
 
 struct obj *obj_new_string(const void *p, size_t len);
 /* Grow to at least len bytes (new bytes zeroed); may move: returns the
  * new pointer, the old one is invalid. */
 struct obj *obj_string_resize(struct obj *o, size_t len);
-struct obj *obj_new_stream(void);   /* an empty stream */
+struct obj *obj_new_stream(void); /* an empty stream */
 void obj_free(struct obj *o);
-void obj_free_void(void *o);        /* for dict destructors */
+void obj_free_void(void *o); /* for dict destructors */
 struct obj *obj_dup(const struct obj *o);
 /* Type name for TYPE ("string", "stream") and OBJECT ENCODING. */
 const char *obj_type_name(const struct obj *o);

@@ -45,13 +45,13 @@ struct server {
     struct loop *loop;
     struct listener ls[MAX_LISTENERS];
     int nls;
-    struct client **pending;    /* clients with output to write */
+    struct client **pending; /* clients with output to write */
     size_t npending, cap_pending;
-    struct client **closing;    /* clients to free in before_sleep */
+    struct client **closing; /* clients to free in before_sleep */
     size_t nclosing, cap_closing;
     long long cron_id;
-    struct aof *aof;            /* the append-only file (aof.h) */
-    uint64_t unblock_mark;      /* AOF fed mark before serving blocked clients */
+    struct aof *aof;       /* the append-only file (aof.h) */
+    uint64_t unblock_mark; /* AOF fed mark before serving blocked clients */
     int64_t last_second_ms;
 };
 
@@ -374,7 +374,8 @@ static int open_listeners(struct server *s)
         const char *addr = optional ? a + 1 : a;
         int fd = net_tcp_listen(addr, (int)cfg->port, (int)cfg->tcp_backlog, err);
         if (fd < 0) {
-            if (optional && (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL || errno == EPROTONOSUPPORT))
+            if (optional &&
+                (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL || errno == EPROTONOSUPPORT))
                 continue;
             log_msg(LOG_WARNING, "Warning: Could not create server TCP listening socket %s:%ld: %s",
                     addr, cfg->port, err);

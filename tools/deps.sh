@@ -49,6 +49,7 @@ if [ "$mode" = test ]; then
   want_pkg redis-server    # bench baseline and cross-checks
   want_pkg python3-redis   # redis-py for the integration tests
   want_pkg clang           # make fuzz
+  want_pkg clang-format    # make format-check (part of make test)
   # Node.js may come from Debian or another apt source: judge by commands.
   if ! command -v node >/dev/null 2>&1; then
     missing+=(nodejs)
