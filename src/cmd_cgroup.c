@@ -446,24 +446,6 @@ struct xrg_key {
     int fresh;              /* ">" */
 };
 
-/* BLOCK ms: as XREAD (a deadline that would overflow is refused). */
-static int xrg_timeout(struct cmd_ctx *ctx, struct slice a, long long *out)
-{
-    if (util_parse_ll(a.p, a.len, out) < 0) {
-        cmd_error(ctx, "ERR timeout is not an integer or out of range");
-        return -1;
-    }
-    if (*out < 0) {
-        cmd_error(ctx, "ERR timeout is negative");
-        return -1;
-    }
-    if (*out > 0 && *out > INT64_MAX - ctx->now_ms) {
-        cmd_error(ctx, "ERR timeout is out of range");
-        return -1;
-    }
-    return 0;
-}
-
 /* COUNT n (negative means no limit) and CLAIM min-idle-time (>= 0). */
 static int xrg_integer(struct cmd_ctx *ctx, struct slice a, int claim, long long *out)
 {
@@ -485,7 +467,7 @@ static int xrg_option(struct cmd_ctx *ctx, struct xrg_args *x, int *i)
     struct slice a = ctx->argv[*i];
     int more = ctx->argc - 1 - *i;
     if (util_eq_nocase(a, "BLOCK") && more >= 1)
-        return xrg_timeout(ctx, ctx->argv[++*i], &x->block_ms);
+        return xs_parse_timeout(ctx, ctx->argv[++*i], &x->block_ms);
     if (util_eq_nocase(a, "COUNT") && more >= 1)
         return xrg_integer(ctx, ctx->argv[++*i], 0, &x->count);
     if (util_eq_nocase(a, "CLAIM") && more >= 1)

@@ -159,6 +159,23 @@ int xs_parse_ids_block(struct cmd_ctx *ctx, int *i, int *first, long long *n)
     return 0;
 }
 
+int xs_parse_timeout(struct cmd_ctx *ctx, struct slice a, long long *out)
+{
+    if (util_parse_ll(a.p, a.len, out) < 0) {
+        cmd_error(ctx, "ERR timeout is not an integer or out of range");
+        return -1;
+    }
+    if (*out < 0) {
+        cmd_error(ctx, "ERR timeout is negative");
+        return -1;
+    }
+    if (*out > 0 && *out > INT64_MAX - ctx->now_ms) { /* the deadline would overflow */
+        cmd_error(ctx, "ERR timeout is out of range");
+        return -1;
+    }
+    return 0;
+}
+
 struct stream_limits xs_limits(struct cmd_ctx *ctx)
 {
     struct stream_limits l = {(size_t)ctx->core->cfg.stream_node_max_bytes,

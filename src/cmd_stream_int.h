@@ -40,6 +40,9 @@ int xs_parse_ids_block(struct cmd_ctx *ctx, int *i, int *first, long long *n);
 /* XINFO STREAM FULL's "groups" value: the array of group maps, each PEL
  * and consumer list limited to count (0 = all).  Consumer-group code. */
 void xinfo_full_groups(struct cmd_ctx *ctx, struct stream *s, long long count);
+/* BLOCK ms of XREAD/XREADGROUP: a non-negative integer whose deadline
+ * does not overflow; replies the error otherwise. */
+int xs_parse_timeout(struct cmd_ctx *ctx, struct slice a, long long *out);
 /* Stream limits from the configuration. */
 struct stream_limits xs_limits(struct cmd_ctx *ctx);
 

@@ -21,23 +21,6 @@ struct xread_args {
     int first_key, nkeys;
 };
 
-static int parse_timeout(struct cmd_ctx *ctx, struct slice a, long long *out)
-{
-    if (util_parse_ll(a.p, a.len, out) < 0) {
-        cmd_error(ctx, "ERR timeout is not an integer or out of range");
-        return -1;
-    }
-    if (*out < 0) {
-        cmd_error(ctx, "ERR timeout is negative");
-        return -1;
-    }
-    if (*out > 0 && *out > INT64_MAX - ctx->now_ms) { /* the deadline would overflow */
-        cmd_error(ctx, "ERR timeout is out of range");
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_xread(struct cmd_ctx *ctx, struct xread_args *x)
 {
     x->count = 0;
@@ -47,7 +30,7 @@ static int parse_xread(struct cmd_ctx *ctx, struct xread_args *x)
         int more = ctx->argc - 1 - i;
         struct slice a = ctx->argv[i];
         if (util_eq_nocase(a, "BLOCK") && more >= 1) {
-            if (parse_timeout(ctx, ctx->argv[++i], &x->block_ms) < 0)
+            if (xs_parse_timeout(ctx, ctx->argv[++i], &x->block_ms) < 0)
                 return -1;
         } else if (util_eq_nocase(a, "COUNT") && more >= 1) {
             i++;
