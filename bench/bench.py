@@ -5,14 +5,18 @@ Starts build/weir-server and Debian's /usr/bin/redis-server on free ports
 with the same settings, drives both with redis-benchmark (interleaved runs,
 medians), measures server CPU time per operation from /proc/<pid>/stat,
 memory per entry from INFO used_memory, idle RSS and start-up time, and
-prints a Markdown report (also written to build/bench.md).
+prints a Markdown report (also written to build/bench.md).  What
+redis-benchmark cannot drive (consumer-group cycles, fan-out latency) runs
+through bench/drivers.py; the persistence table starts extra server pairs
+with an AOF.
 
   bench/bench.py [--quick] [--only NAME[,NAME...]] [--weir PATH] [--redis PATH]
                  [--reps N] [--seconds S] [--out FILE]
 
-Workloads are data: add a dict to THROUGHPUT or MEMORY below.  A workload
-with "requires": "XADD" is reported as n/a (with the reason) when a server
-lacks that command.  Timing goals belong here, never in the tests.
+Workloads are data: add a dict to THROUGHPUT, MEMORY, LATENCY or
+PERSISTENCE below.  A workload with "requires": "XADD" is reported as n/a
+(with the reason) when a server lacks that command.  Timing goals belong
+here, never in the tests.
 """
 
 import argparse
@@ -27,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+import drivers
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -47,6 +53,9 @@ THROUGHPUT = [
     {"name": "XADD", "command": ["XADD", "bench:stream", "*", "field", "value"], "requires": "XADD"},
     {"name": "XADD 5 fields", "command": ["XADD", "bench:stream", "*", "f1", "v1", "f2", "v2", "f3", "v3",
                                           "f4", "v4", "f5", "v5"], "requires": "XADD"},
+    {"name": "XADD 10 fields", "command": ["XADD", "bench:stream", "*"] + ["%s%d" % (k, i) for i in range(1, 11)
+                                                                          for k in ("f", "v")],
+     "requires": "XADD"},
     {"name": "XLEN", "setup": [["XADD", "bench:stream", "*", "f", "v"]],
      "command": ["XLEN", "bench:stream"], "requires": "XADD"},
     {"name": "XRANGE COUNT 10", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
@@ -55,6 +64,11 @@ THROUGHPUT = [
      "command": ["XREVRANGE", "bench:stream", "+", "-", "COUNT", "10"], "requires": "XADD"},
     {"name": "XREAD COUNT 10", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
      "command": ["XREAD", "COUNT", "10", "STREAMS", "bench:stream", "0"], "requires": "XADD"},
+    # Whole-stream range: each reply carries 1000 entries (~40 KB), so the
+    # calibration run starts smaller ("calibrate_n": P1, P16).  redis-benchmark
+    # reading the replies bounds ops/s; the CPU columns are the comparison.
+    {"name": "XRANGE - + (1000 entries)", "fill": (["XADD", "bench:stream", "*", "field", "value"], 1000),
+     "command": ["XRANGE", "bench:stream", "-", "+"], "calibrate_n": (2000, 5000), "requires": "XADD"},
     # Idempotent production: Weir runs the IDMP form, Redis (7.0 has no
     # IDMP) the plain XADD it replaces; compare with the plain XADD row.
     {"name": "XADD IDMP unique iids (Redis: plain XADD)",
@@ -81,7 +95,37 @@ THROUGHPUT = [
      "setup": [["XGROUP", "CREATE", "bench:stream", "g", "0"],
                ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "bench:stream", ">"]],
      "command": ["XPENDING", "bench:stream", "g"], "requires": "XADD"},
+    # redis-benchmark cannot feed XREADGROUP's IDs to XACK: bench/drivers.py
+    # runs CLIENTS consumers of one group (ops = cycles, CPU per cycle).  At
+    # P1 the Python client bounds ops/s; the CPU columns are the comparison.
+    {"name": "XREADGROUP COUNT 10 + XACK cycle", "driver": "GroupCycle", "calibrate_n": (5000, 20000),
+     "requires": "XREADGROUP"},
 ]
+
+# Latency workloads (bench/drivers.py): median over `rounds` of the seconds a
+# driver function returns per round.
+LATENCY = [
+    {"name": "XADD fan-out to 50 blocked XREADGROUP consumers (50 groups)", "driver": "fanout_latency",
+     "args": {"consumers": 50, "rounds": 30}, "requires": "XREADGROUP"},
+]
+
+# Persistence: XADD throughput on server pairs started with these AOF
+# settings (appendfsync None: the main pair, no AOF), and on a fresh
+# everysec pair the AOF size, load time and rewrite time of `entries` XADDs
+# (a tenth with --quick).  Auto-rewrite is off so that it never lands inside
+# a run, and both write command-form AOFs (Weir reads no RDB preamble).
+AOF_SETTINGS = {"appendonly": "yes", "auto-aof-rewrite-percentage": "0", "aof-use-rdb-preamble": "no"}
+AOF_XADD = {"name": "XADD", "command": ["XADD", "bench:stream", "*", "field", "value"]}
+AOF_FILL = {"name": "fill", "command": ["XADD", "bench:stream", "*", "f", "__rand_int__"],
+            "random_keys": 1000000000}
+PERSISTENCE = [
+    {"name": "XADD, no AOF", "appendfsync": None, "pipelines": (1, 16)},
+    {"name": "XADD, AOF everysec", "appendfsync": "everysec", "pipelines": (1, 16)},
+    {"name": "XADD, AOF always", "appendfsync": "always", "pipelines": (1,)},
+    {"name": "AOF size, load and rewrite", "appendfsync": "everysec", "entries": 1000000},
+]
+PERSISTENCE_TARGETS = ("with `always` ≥ 1.0× Redis's throughput at 50 clients; `everysec` within 10% of no "
+                       "persistence; load time ≤ 0.5× Redis's")
 
 # Memory workloads: FLUSHALL, used_memory before, fill with `command` run
 # `count` times, used_memory after; bytes per entry = delta / entries where
@@ -163,10 +207,15 @@ def free_port():
     return p
 
 
+# Settings both servers start with; Server(settings=...) overrides them.
+SETTINGS = {"save": "", "appendonly": "no"}
+
+
 class Server:
-    def __init__(self, label, binary):
+    def __init__(self, label, binary, settings=None):
         self.label = label
         self.binary = binary
+        self.settings = dict(SETTINGS, **(settings or {}))
         self.dir = tempfile.mkdtemp(prefix="weir-bench-%s-" % label.lower())
         self.proc = None
         self.port = None
@@ -175,16 +224,19 @@ class Server:
         self.version = "?"
         self.commands = {}
 
-    def start(self):
+    def start(self, ready=None, timeout=15):
+        """Start (again, on the same --dir) and wait for PONG and, if given,
+        for ready(conn) to be true; startup_ms is the time that took."""
         self.port = free_port()
-        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
-                "--save", "", "--appendonly", "no"]
+        argv = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir]
+        for name, value in self.settings.items():
+            argv += ["--" + name, value]
         log = open(os.path.join(self.dir, "server.log"), "ab")
         t0 = time.perf_counter()
         self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      cwd=self.dir, start_new_session=True)
         log.close()
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError("%s exited with %s during start-up:\n%s"
@@ -192,14 +244,14 @@ class Server:
             try:
                 c = Conn(self.port, timeout=2)
                 try:
-                    if c.call("PING") == "PONG":
+                    if c.call("PING") == "PONG" and (ready is None or ready(c)):
                         break
                 finally:
                     c.close()
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("%s did not answer PING within 15s:\n%s" % (self.label, self.log_tail()))
+                raise RuntimeError("%s was not ready within %ds:\n%s" % (self.label, timeout, self.log_tail()))
             time.sleep(0.001)
         self.startup_ms = (time.perf_counter() - t0) * 1000
         self.idle_rss_kib = rss_kib(self.proc.pid)
@@ -246,14 +298,18 @@ class Server:
         except OSError:
             return ""
 
-    def stop(self):
+    def halt(self):
+        """SIGTERM (both servers flush and fsync the AOF) and wait; keeps --dir."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(20)
+                self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+    def stop(self):
+        self.halt()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -313,10 +369,27 @@ def run_benchmark(server, w, n, pipeline):
     return rps, cpu_us
 
 
+def run_driver(server, w, n, pipeline):
+    """One run of a bench/drivers.py workload class; same result shape."""
+    d = getattr(drivers, w["driver"])(server.port, n, pipeline, CLIENTS)
+    try:
+        d.prepare()
+        before = server.cpu_ticks()
+        ops, seconds = d.run()
+        after = server.cpu_ticks()
+    finally:
+        d.close()
+    return ops / seconds, (after - before) / CLK_TCK * 1e6 / ops
+
+
+def run_one(server, w, n, pipeline):
+    return (run_driver if "driver" in w else run_benchmark)(server, w, n, pipeline)
+
+
 def calibrate(server, w, pipeline, seconds):
     """Pick -n so that one run takes about `seconds` on the baseline."""
-    n = 20000 if pipeline == 1 else 100000
-    rps, _ = run_benchmark(server, w, n, pipeline)
+    n = w.get("calibrate_n", (20000, 100000))[0 if pipeline == 1 else 1]
+    rps, _ = run_one(server, w, n, pipeline)
     server.call("FLUSHALL")
     target = int(rps * seconds)
     step = 1000
@@ -345,6 +418,36 @@ def unsupported(servers, w):
     return None
 
 
+def measure(weir, redis, w, pipeline, label, opts, log):
+    """Interleaved runs of one workload on both servers; a throughput row."""
+    try:
+        n = calibrate(redis, w, pipeline, opts.seconds)
+        res = {weir.label: [], redis.label: []}
+        for rep in range(opts.reps):
+            for s in (weir, redis) if rep % 2 == 0 else (redis, weir):
+                s.call("FLUSHALL")
+                res[s.label].append(run_one(s, w, n, pipeline))
+                s.call("FLUSHALL")
+        med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
+               for k, v in res.items()}
+        row = {"label": label, "n": n,
+               "w_ops": med[weir.label][0], "r_ops": med[redis.label][0],
+               "w_cpu": med[weir.label][1], "r_cpu": med[redis.label][1]}
+        log("%-24s n=%-8d Weir %10.0f ops/s %6.2f us/op | Redis %10.0f ops/s %6.2f us/op"
+            % (label, n, row["w_ops"], row["w_cpu"], row["r_ops"], row["r_cpu"]))
+        return row
+    except Exception as e:  # noqa: BLE001 - one failing row must not end the bench
+        log("%-24s error: %s" % (label, e))
+        check_alive((weir, redis), label)
+        return {"label": label, "note": "error: %s" % e}
+
+
+def check_alive(servers, label):
+    for s in servers:
+        if s.proc.poll() is not None:
+            raise RuntimeError("%s died during %s:\n%s" % (s.label, label, s.log_tail()))
+
+
 def throughput_rows(weir, redis, opts, log):
     rows = []
     for w in THROUGHPUT:
@@ -357,28 +460,37 @@ def throughput_rows(weir, redis, opts, log):
                 rows.append({"label": label, "note": why})
                 log("%-24s %s" % (label, why))
                 continue
-            try:
-                n = calibrate(redis, w, pipeline, opts.seconds)
-                res = {weir.label: [], redis.label: []}
-                for rep in range(opts.reps):
-                    for s in (weir, redis) if rep % 2 == 0 else (redis, weir):
-                        s.call("FLUSHALL")
-                        res[s.label].append(run_benchmark(s, w, n, pipeline))
-                        s.call("FLUSHALL")
-                med = {k: (statistics.median(r[0] for r in v), statistics.median(r[1] for r in v))
-                       for k, v in res.items()}
-                row = {"label": label, "n": n,
-                       "w_ops": med[weir.label][0], "r_ops": med[redis.label][0],
-                       "w_cpu": med[weir.label][1], "r_cpu": med[redis.label][1]}
-                rows.append(row)
-                log("%-24s n=%-8d Weir %10.0f ops/s %6.2f us/op | Redis %10.0f ops/s %6.2f us/op"
-                    % (label, n, row["w_ops"], row["w_cpu"], row["r_ops"], row["r_cpu"]))
-            except Exception as e:  # noqa: BLE001 - one failing row must not end the bench
-                rows.append({"label": label, "note": "error: %s" % e})
-                log("%-24s error: %s" % (label, e))
-                for s in (weir, redis):
-                    if s.proc.poll() is not None:
-                        raise RuntimeError("%s died during %s:\n%s" % (s.label, label, s.log_tail()))
+            rows.append(measure(weir, redis, w, pipeline, label, opts, log))
+    return rows
+
+
+def latency_rows(weir, redis, opts, log):
+    rows = []
+    for w in LATENCY:
+        if not selected(w, opts.only):
+            continue
+        why = unsupported((weir, redis), w)
+        if why:
+            rows.append({"label": w["name"], "note": why})
+            log("%-24s %s" % (w["name"], why))
+            continue
+        try:
+            # two halves of the rounds per server, in alternating order
+            args = dict(w["args"], rounds=(w["args"]["rounds"] + 1) // 2)
+            secs = {weir.label: [], redis.label: []}
+            for s in (weir, redis, redis, weir):
+                s.call("FLUSHALL")
+                secs[s.label] += getattr(drivers, w["driver"])(s.port, **args)
+                s.call("FLUSHALL")
+            med = {k: (statistics.median(v) * 1e6, len(v)) for k, v in secs.items()}
+            rows.append({"label": w["name"], "rounds": med[weir.label][1],
+                         "w_us": med[weir.label][0], "r_us": med[redis.label][0]})
+            log("%-24s Weir %.0f us | Redis %.0f us (median of %d)"
+                % (w["name"], med[weir.label][0], med[redis.label][0], med[weir.label][1]))
+        except Exception as e:  # noqa: BLE001
+            rows.append({"label": w["name"], "note": "error: %s" % e})
+            log("%-24s error: %s" % (w["name"], e))
+            check_alive((weir, redis), w["name"])
     return rows
 
 
@@ -424,6 +536,131 @@ def memory_rows(weir, redis, opts, log):
     return rows
 
 
+def info_field(server, section, field):
+    m = re.search(r"^%s:(\S*)" % re.escape(field), server.call("INFO", section) or "", re.M)
+    if not m:
+        raise RuntimeError("%s: no %s in INFO %s" % (server.label, field, section))
+    return m.group(1)
+
+
+def wait_no_rewrite(server, timeout=600):
+    deadline = time.monotonic() + timeout
+    while (info_field(server, "persistence", "aof_rewrite_in_progress") != "0"
+           or info_field(server, "persistence", "aof_rewrite_scheduled") != "0"):
+        if time.monotonic() > deadline:
+            raise RuntimeError("%s: AOF rewrite still running after %ds" % (server.label, timeout))
+        time.sleep(0.005)
+
+
+def aof_bytes(server):
+    """Total size of the files in the server's AOF directory."""
+    d = os.path.join(server.dir, "appendonlydir")
+    return sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d))
+
+
+def aof_files(weir, redis, count, opts, log):
+    """Fill `count` XADDs on a fresh everysec pair; AOF size, load, rewrite."""
+    key = AOF_XADD["command"][1]
+    pair = [Server(label, binary, dict(AOF_SETTINGS, appendfsync="everysec"))
+            for label, binary in ((weir.label, weir.binary), (redis.label, redis.binary))]
+    res = {s.label: {} for s in pair}
+    try:
+        for s in pair:
+            s.start()
+            wait_no_rewrite(s)  # Redis writes its first base file in the background
+            run_benchmark(s, AOF_FILL, count, 16)
+            n = s.call("XLEN", key)
+            if n != count:
+                raise RuntimeError("%s: XLEN %r after %d XADDs" % (s.label, n, count))
+            s.halt()
+            res[s.label]["bpe"] = aof_bytes(s) / count
+        loads = {s.label: [] for s in pair}
+        for rep in range(opts.reps):
+            for s in pair if rep % 2 == 0 else pair[::-1]:
+                s.halt()
+                s.start(ready=lambda c: c.call("XLEN", key) == count, timeout=600)
+                loads[s.label].append(s.startup_ms / 1000)
+        rewrites = {s.label: [] for s in pair}
+        for rep in range(opts.reps):
+            for s in pair if rep % 2 == 0 else pair[::-1]:
+                wait_no_rewrite(s)
+                t0 = time.perf_counter()
+                r = s.call("BGREWRITEAOF")
+                if isinstance(r, Exception):
+                    raise RuntimeError("%s: BGREWRITEAOF: %s" % (s.label, r))
+                wait_no_rewrite(s)
+                rewrites[s.label].append(time.perf_counter() - t0)
+                status = info_field(s, "persistence", "aof_last_bgrewrite_status")
+                if status != "ok":
+                    raise RuntimeError("%s: aof_last_bgrewrite_status:%s" % (s.label, status))
+        for s in pair:
+            res[s.label]["load"] = statistics.median(loads[s.label])
+            res[s.label]["rewrite"] = statistics.median(rewrites[s.label])
+            res[s.label]["bpe_rw"] = aof_bytes(s) / count
+    finally:
+        for s in pair:
+            s.stop()
+    w, r = res[weir.label], res[redis.label]
+    log("%-24s Weir %.1f B/entry, load %.2fs, rewrite %.2fs | Redis %.1f B/entry, load %.2fs, rewrite %.2fs"
+        % ("AOF %d entries" % count, w["bpe"], w["load"], w["rewrite"], r["bpe"], r["load"], r["rewrite"]))
+    n = fmt_num(count)
+    return [{"label": "AOF bytes per entry (%s XADDs, 1 field)" % n, "w": w["bpe"], "r": r["bpe"], "digits": 1},
+            {"label": "AOF bytes per entry after BGREWRITEAOF", "w": w["bpe_rw"], "r": r["bpe_rw"], "digits": 1},
+            {"label": "load time of a %s-entry AOF (s)" % n, "w": w["load"], "r": r["load"], "digits": 2},
+            {"label": "BGREWRITEAOF time, %s entries (s)" % n, "w": w["rewrite"], "r": r["rewrite"],
+             "digits": 2}]
+
+
+def persistence_rows(weir, redis, opts, log):
+    """The persistence table: rows of {label, w, r, digits} or {label, note}."""
+    rows = []
+    pairs = {None: (weir, redis)}
+    xadd = {}  # (appendfsync, pipeline) -> throughput row
+    try:
+        for p in PERSISTENCE:
+            if not selected(p, opts.only):
+                continue
+            mode = p["appendfsync"]
+            why = unsupported((weir, redis), {"requires": "XADD"})
+            if why:
+                rows.append({"label": p["name"], "note": why})
+                continue
+            try:
+                if "entries" in p:
+                    rows += aof_files(weir, redis, p["entries"] // (10 if opts.quick else 1), opts, log)
+                    continue
+                if mode not in pairs:
+                    pairs[mode] = tuple(Server(s.label, s.binary, dict(AOF_SETTINGS, appendfsync=mode))
+                                        for s in (weir, redis))
+                    for s in pairs[mode]:
+                        s.start()
+                for pipeline in p["pipelines"]:
+                    label = "%s (P%d)" % (p["name"], pipeline)
+                    row = measure(pairs[mode][0], pairs[mode][1], AOF_XADD, pipeline, label, opts, log)
+                    if "note" in row:
+                        rows.append(row)
+                        continue
+                    xadd[mode, pipeline] = row
+                    rows.append({"label": "%s ops/s (P%d)" % (p["name"], pipeline),
+                                 "w": row["w_ops"], "r": row["r_ops"], "digits": 0})
+                    rows.append({"label": "%s CPU µs/op (P%d)" % (p["name"], pipeline),
+                                 "w": row["w_cpu"], "r": row["r_cpu"], "digits": 2})
+                    base = xadd.get((None, pipeline))
+                    if mode and base:
+                        rows.append({"label": "%s ops/s ÷ no AOF (P%d)" % (p["name"], pipeline),
+                                     "w": row["w_ops"] / base["w_ops"], "r": row["r_ops"] / base["r_ops"],
+                                     "digits": 2})
+            except Exception as e:  # noqa: BLE001
+                rows.append({"label": p["name"], "note": "error: %s" % e})
+                log("%-24s error: %s" % (p["name"], e))
+    finally:
+        for mode, pair in pairs.items():
+            if mode:
+                for s in pair:
+                    s.stop()
+    return rows
+
+
 def selected(w, only):
     if not only:
         return True
@@ -453,7 +690,7 @@ def startup_stats(binaries, runs):
 
 # ---------------------------------------------------------------- report
 
-def report(weir, redis, thr, mem, proc, opts):
+def report(weir, redis, thr, mem, lat, pers, proc, opts):
     out = []
     out.append("# Weir vs Redis %s" % redis.version)
     out.append("")
@@ -489,6 +726,33 @@ def report(weir, redis, thr, mem, proc, opts):
             out.append("| %s | %s / %s | %s | %s | %s |" % (
                 r["label"], fmt_num(r["w_n"]), fmt_num(r["r_n"]), fmt_num(r["w_bpe"], 1),
                 fmt_num(r["r_bpe"], 1), ratio(r["w_bpe"], r["r_bpe"])))
+        out.append("")
+    if lat:
+        out.append("| latency | rounds | Weir µs (median) | Redis µs (median) | ratio |")
+        out.append("|---|---:|---:|---:|---:|")
+        for r in lat:
+            if "note" in r:
+                out.append("| %s | %s | | | |" % (r["label"], r["note"]))
+                continue
+            out.append("| %s | %d | %s | %s | %s |" % (r["label"], r["rounds"], fmt_num(r["w_us"]),
+                                                     fmt_num(r["r_us"]), ratio(r["w_us"], r["r_us"])))
+        out.append("")
+        out.append("From sending the XADD to the last consumer holding its reply, as seen by one Python client.")
+        out.append("")
+    if pers:
+        out.append("| persistence | Weir | Redis | ratio |")
+        out.append("|---|---:|---:|---:|")
+        for r in pers:
+            if "note" in r:
+                out.append("| %s | %s | | |" % (r["label"], r["note"]))
+                continue
+            out.append("| %s | %s | %s | %s |" % (r["label"], fmt_num(r["w"], r["digits"]),
+                                                  fmt_num(r["r"], r["digits"]), ratio(r["w"], r["r"])))
+        out.append("")
+        out.append("Both servers `--appendonly yes --auto-aof-rewrite-percentage 0 --aof-use-rdb-preamble no`, "
+                   "XADD 1 field, %d clients, -n sized as above; load time = exec to PONG with the full XLEN; "
+                   "rewrite time = BGREWRITEAOF until INFO shows none in progress (polled every 5 ms). "
+                   "Targets (issue 6): %s." % (CLIENTS, PERSISTENCE_TARGETS))
         out.append("")
     if proc:
         out.append("| process | Weir | Redis | ratio |")
@@ -543,10 +807,12 @@ def main(argv=None):
         redis.probe()
         thr = throughput_rows(weir, redis, opts, log)
         mem = memory_rows(weir, redis, opts, log)
+        lat = latency_rows(weir, redis, opts, log)
+        pers = persistence_rows(weir, redis, opts, log)
     finally:
         weir.stop()
         redis.stop()
-    text = report(weir, redis, thr, mem, proc, opts)
+    text = report(weir, redis, thr, mem, lat, pers, proc, opts)
     print(text)
     os.makedirs(os.path.dirname(os.path.abspath(opts.out)), exist_ok=True)
     with open(opts.out, "w") as f:
