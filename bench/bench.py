@@ -133,14 +133,12 @@ PERSISTENCE_TARGETS = ("with `always` ≥ 1.0× Redis's throughput at 50 clients
 MEMORY = [
     {"name": "SET key:N (3-byte values)", "tests": "set", "random_keys": True, "count": 200000,
      "entries": ["DBSIZE"]},
-    # 12-digit zero-padded random values (redis-benchmark's __rand_int__):
-    # not canonical integers, so Weir stores them as plain bytes.
-    {"name": "XADD 1 field, 12-byte values", "command": ["XADD", "bench:stream", "*", "f", "__rand_int__"],
-     "random_keys": 1000000000, "count": 1000000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
-    {"name": "XADD 5 fields, 12-byte values",
-     "command": ["XADD", "bench:stream", "*", "f1", "__rand_int__", "f2", "__rand_int__", "f3",
-                 "__rand_int__", "f4", "__rand_int__", "f5", "__rand_int__"],
-     "random_keys": 1000000000, "count": 1000000, "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    # The issue's rows: one or five fields with random 10-byte values
+    # (lowercase letters and digits; practically never a canonical integer).
+    {"name": "XADD 1 field, 10-byte values", "gen": ("f",), "count": 1000000,
+     "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
+    {"name": "XADD 5 fields, 10-byte values", "gen": ("f1", "f2", "f3", "f4", "f5"), "count": 1000000,
+     "entries": ["XLEN", "bench:stream"], "requires": "XADD"},
     # Per tracked iid: compare with the plain 1-field row (Redis runs plain XADD).
     {"name": "XADD IDMP 1 field, 16-byte iids (Redis: plain)",
      "command": ["XADD", "bench:stream", "IDMP", "p1", "iid:__rand_int__", "*", "f", "__rand_int__"],
@@ -494,6 +492,29 @@ def latency_rows(weir, redis, opts, log):
     return rows
 
 
+def fill_random_values(server, fields, count, batch=2000):
+    """XADD bench:stream * with each field set to a random 10-byte value,
+    pipelined in batches (the same values for both servers: fixed seed)."""
+    import random
+    rng = random.Random(42)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    c = Conn(server.port, timeout=60)
+    done = 0
+    while done < count:
+        n = min(batch, count - done)
+        reqs = []
+        for _ in range(n):
+            args = ["XADD", "bench:stream", "*"]
+            for f in fields:
+                args += [f, "".join(rng.choice(alphabet) for _ in range(10))]
+            reqs.append(resp(*args))
+        c.s.sendall(b"".join(reqs))
+        for _ in range(n):
+            c._read()
+        done += n
+    c.close()
+
+
 def used_memory(server):
     info = server.call("INFO", "memory")
     m = re.search(r"used_memory:(\d+)", info or "")
@@ -519,7 +540,10 @@ def memory_rows(weir, redis, opts, log):
                 s.call("FLUSHALL")
                 time.sleep(0.2)
                 before = used_memory(s)
-                run_benchmark(s, w, count, 16)
+                if "gen" in w:
+                    fill_random_values(s, w["gen"], count)
+                else:
+                    run_benchmark(s, w, count, 16)
                 entries = s.call(*w["entries"])
                 after = used_memory(s)
                 if not isinstance(entries, int) or entries <= 0:
