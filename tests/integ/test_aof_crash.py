@@ -10,7 +10,7 @@ with SIGKILL at a random moment, restarted, and then:
     restart, returns the entry it created if it was persisted, or adds
     exactly one entry if it was not (the point of idempotent production).
 
-WEIR_CRASH_ROUNDS sets the number of kill/restart rounds (default 4, so
+WEIR_CRASH_ROUNDS sets the number of kill/restart rounds (default 12, so
 that make test stays short); `make crash` runs many more.
 """
 
@@ -21,7 +21,7 @@ import time
 
 from harness import ConnectionClosed, NotApplicable, RawClient, eq, ok, timeout
 
-ROUNDS = int(os.environ.get("WEIR_CRASH_ROUNDS", "4"))
+ROUNDS = int(os.environ.get("WEIR_CRASH_ROUNDS", "12"))
 CLIENTS = 50
 KEYS = [(0, "cs0"), (0, "cs1"), (0, "cs2"), (1, "cs3")]
 

@@ -14,7 +14,7 @@ import random
 from harness import Err, eq, ok
 
 SEED = int(os.environ.get("WEIR_FUZZ_SEED", "20261204"))
-ROUNDS = int(os.environ.get("WEIR_FUZZ_ROUNDS", "6000"))
+ROUNDS = int(os.environ.get("WEIR_FUZZ_ROUNDS", "20000"))
 
 # Commands that end the connection or the server, or sleep: not fuzzed.
 SKIP = {"shutdown", "quit", "reset", "debug", "monitor", "client|kill", "client|pause",
