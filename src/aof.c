@@ -1146,6 +1146,38 @@ int aof_core_bgrewrite(struct core *core, char *err, size_t errlen)
     return aof_bgrewrite(g_aof, err, errlen);
 }
 
+int aof_debug_reload(struct core *core, char *err, size_t errlen)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "temp-debug-reload-%d.aof", (int)getpid());
+    int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        snprintf(err, errlen, "Can't create %s: %s", name, strerror(errno));
+        return -1;
+    }
+    int rc = aof_rewrite_dataset(core, fd);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) {
+        unlink(name);
+        snprintf(err, errlen, "Error writing the dataset: %s", strerror(saved));
+        return -1;
+    }
+    struct aof_manifest m;
+    aof_manifest_init(&m);
+    m.base.name = mem_strndup(name, strlen(name));
+    m.base.seq = 1;
+    m.base.type = 'b';
+    for (int i = 0; i < core->ndbs; i++)
+        db_flush(&core->dbs[i]);
+    rc = aof_load_files(core, ".", &m);
+    aof_manifest_free(&m);
+    unlink(name);
+    if (rc < 0)
+        snprintf(err, errlen, "Error reloading the dataset (see the log)");
+    return rc;
+}
+
 int aof_core_reload(struct core *core, char *err, size_t errlen)
 {
     (void)core;

@@ -126,6 +126,11 @@ const char *aof_write_error(void);
 /* Adapters for core's action pointers (use the instance of aof_create). */
 int aof_core_bgrewrite(struct core *core, char *err, size_t errlen);
 int aof_core_reload(struct core *core, char *err, size_t errlen);
+/* DEBUG RELOAD: the whole dataset makes a round trip through its persisted
+ * form (the rewrite's command form, in a temporary file of the working
+ * directory) and is loaded back, as Redis's RELOAD does through an RDB
+ * file.  Works with or without appendonly; the AOF itself is untouched. */
+int aof_debug_reload(struct core *core, char *err, size_t errlen);
 
 /* weir-check-aof: check (and with fix, truncate) an AOF directory given
  * its manifest path, or a single AOF file.  Prints a report to stdout;

@@ -24,6 +24,7 @@
 #include "block.h"
 #include "client.h"
 #include "cmd.h"
+#include "digest.h"
 #include "config.h"
 #include "core.h"
 #include "db.h"
@@ -377,10 +378,18 @@ static void debug_help(struct cmd_ctx *ctx)
     static const char *const lines[] = {
         "CHANGE-REPL-ID",
         "    Accepted for compatibility; there is no replication id to change.",
+        "DIGEST",
+        "    Output a hex signature representing the current dataset.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of the given keys.",
+        "LOADAOF",
+        "    Flush the dataset and load it again from the append only file.",
         "LOG <message>",
         "    Write <message> to the server log.",
         "OBJECT <key>",
         "    Show low-level information about the value of <key>.",
+        "RELOAD",
+        "    Save the dataset in its persisted form, flush it and load it back.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Turn the periodic expiry of keys off (0) or on (1).",
         "SLEEP <seconds>",
@@ -388,6 +397,30 @@ static void debug_help(struct cmd_ctx *ctx)
         NULL,
     };
     cmd_reply_help(ctx, lines);
+}
+
+static void debug_digest(struct cmd_ctx *ctx)
+{
+    unsigned char d[DIGEST_LEN];
+    char hex[2 * DIGEST_LEN + 1];
+    digest_dataset(ctx->core->dbs, ctx->core->ndbs, d);
+    digest_hex(d, hex);
+    resp_simple(ctx->out, hex);
+}
+
+/* One digest per key; a missing key gives 40 zeros, as in Redis. */
+static void debug_digest_value(struct cmd_ctx *ctx)
+{
+    resp_array(ctx->out, ctx->argc - 2);
+    for (int i = 2; i < ctx->argc; i++) {
+        unsigned char d[DIGEST_LEN] = {0};
+        char hex[2 * DIGEST_LEN + 1];
+        struct obj *o = db_peek(ctx->db, ctx->argv[i]);
+        if (o)
+            digest_obj(o, d);
+        digest_hex(d, hex);
+        resp_simple(ctx->out, hex);
+    }
 }
 
 void cmd_debug(struct cmd_ctx *ctx)
@@ -412,10 +445,16 @@ void cmd_debug(struct cmd_ctx *ctx)
         debug_set_active_expire(ctx);
     } else if ((arg_is(ctx, 1, "LOADAOF") || arg_is(ctx, 1, "RELOAD")) && ctx->argc == 2) {
         char err[ERR_BUF];
-        if (aof_core_reload(ctx->core, err, sizeof(err)) < 0)
+        int r = arg_is(ctx, 1, "RELOAD") ? aof_debug_reload(ctx->core, err, sizeof(err))
+                                         : aof_core_reload(ctx->core, err, sizeof(err));
+        if (r < 0)
             cmd_errorf(ctx, "ERR %s", err);
         else
             resp_ok(ctx->out);
+    } else if (arg_is(ctx, 1, "DIGEST") && ctx->argc == 2) {
+        debug_digest(ctx);
+    } else if (arg_is(ctx, 1, "DIGEST-VALUE")) {
+        debug_digest_value(ctx);
     } else if (arg_is(ctx, 1, "CHANGE-REPL-ID") && ctx->argc == 2) {
         resp_ok(ctx->out);
     } else {
