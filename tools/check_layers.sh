@@ -19,8 +19,8 @@ check() { # file allowed-regex
 for f in src/lib/*.c src/lib/*.h; do
     check "$f" '^lib/[a-z_]+\.h$'
 done
-for f in src/obj.[ch] src/db.[ch] src/stream.[ch] src/stream_cg.[ch] src/stream_idmp.[ch]; do
-    check "$f" '^(lib/[a-z_]+|obj|db|stream|stream_cg|stream_idmp)\.h$'
+for f in src/obj.[ch] src/db.[ch] src/stream.[ch] src/stream_cg.[ch] src/stream_idmp.[ch] src/digest.[ch]; do
+    check "$f" '^(lib/[a-z_]+|obj|db|stream|stream_cg|stream_idmp|digest)\.h$'
 done
 for f in src/*.c src/*.h; do
     [ "$f" = src/main.c ] || [ "$f" = src/server.c ] || [ "$f" = src/server.h ] && continue
