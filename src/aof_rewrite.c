@@ -168,9 +168,9 @@ static void emit_record(void *priv, struct slice pid, struct slice iid, struct s
 {
     struct record_ctx *rc = priv;
     struct idslice ids;
-    if (!stream_has(rc->s, id))
-        return; /* XIDMPRECORD would refuse it: the mapping is lost */
-    struct slice argv[] = {SLICE_LIT("XIDMPRECORD"), rc->key, pid, iid, id_slice(&ids, id)};
+    /* XIDMPRECORD refuses a deleted entry: XIDMPKEEP keeps its mapping */
+    struct slice cmd = stream_has(rc->s, id) ? SLICE_LIT("XIDMPRECORD") : SLICE_LIT("XIDMPKEEP");
+    struct slice argv[] = {cmd, rc->key, pid, iid, id_slice(&ids, id)};
     aof_writer_cmd(rc->w, 5, argv);
     rc->emitted++;
 }

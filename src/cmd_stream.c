@@ -842,7 +842,11 @@ void cmd_xcfgset(struct cmd_ctx *ctx)
 
 /* ---- XIDMPRECORD ----------------------------------------------------------------- */
 
-void cmd_xidmprecord(struct cmd_ctx *ctx)
+/* XIDMPRECORD, and XIDMPKEEP (any_id): Weir's rewrite form for a mapping
+ * whose entry was deleted or trimmed, so that a rewrite keeps the whole
+ * IDMP map (Redis's command-form rewrite drops those mappings; its RDB
+ * form keeps them). */
+static void idmp_record_command(struct cmd_ctx *ctx, int any_id)
 {
     struct slice pid = ctx->argv[2], iid = ctx->argv[3];
     struct stream_id id, have;
@@ -863,8 +867,12 @@ void cmd_xidmprecord(struct cmd_ctx *ctx)
             cmd_error(ctx, "ERR no such key");
         return;
     }
-    if (!stream_has(s, id)) {
+    if (!any_id && !stream_has(s, id)) {
         cmd_error(ctx, "ERR No such message in stream");
+        return;
+    }
+    if (any_id && stream_id_cmp(id, s->last_id) > 0) {
+        cmd_error(ctx, "ERR The ID is greater than the stream's last generated ID");
         return;
     }
     if (idmp_lookup(xs_idmp(ctx, s), pid, iid, &have)) {
@@ -877,4 +885,14 @@ void cmd_xidmprecord(struct cmd_ctx *ctx)
     idmp_record(s->idmp, pid, iid, id);
     resp_ok(ctx->out);
     cmd_propagate_as_is(ctx);
+}
+
+void cmd_xidmprecord(struct cmd_ctx *ctx)
+{
+    idmp_record_command(ctx, 0);
+}
+
+void cmd_xidmpkeep(struct cmd_ctx *ctx)
+{
+    idmp_record_command(ctx, 1);
 }

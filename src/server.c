@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +54,7 @@ struct server {
     struct aof *aof;       /* the append-only file (aof.h) */
     uint64_t unblock_mark; /* AOF fed mark before serving blocked clients */
     int64_t last_second_ms;
+    int64_t accept_paused_until; /* ms; 0 when accepting */
 };
 
 static volatile sig_atomic_t signal_shutdown;
@@ -160,6 +162,28 @@ static void on_client_writable(struct loop *l, int fd, void *priv, int mask)
     }
 }
 
+static void on_accept(struct loop *l, int lfd, void *priv, int mask);
+
+/* Out of descriptors (or memory): the pending connection stays in the
+ * backlog and the listener would report it again at once, so stop
+ * listening for 100 ms instead of spinning (the cron resumes). */
+static void pause_accepting(struct server *s, int err)
+{
+    log_msg(LOG_WARNING, "Accepting client connection: %s", strerror(err));
+    for (int i = 0; i < s->nls; i++)
+        loop_del(s->loop, s->ls[i].fd, LOOP_READ);
+    s->accept_paused_until = util_mstime() + 100;
+}
+
+static void resume_accepting(struct server *s)
+{
+    if (!s->accept_paused_until || util_mstime() < s->accept_paused_until)
+        return;
+    s->accept_paused_until = 0;
+    for (int i = 0; i < s->nls; i++)
+        loop_add(s->loop, s->ls[i].fd, LOOP_READ, on_accept, s);
+}
+
 static void on_accept(struct loop *l, int lfd, void *priv, int mask)
 {
     (void)mask;
@@ -171,8 +195,11 @@ static void on_accept(struct loop *l, int lfd, void *priv, int mask)
     for (int i = 0; i < MAX_ACCEPTS_PER_CALL; i++) {
         char peer[64], local[64];
         int fd = net_accept(lfd, peer, sizeof(peer), local, sizeof(local), is_unix);
-        if (fd < 0)
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                pause_accepting(s, errno);
             return;
+        }
         s->core.stats.total_connections_received++;
         if ((long)s->core.nclients >= s->core.cfg.maxclients) {
             static const char msg[] = "-ERR max number of clients reached\r\n";
@@ -313,6 +340,7 @@ static long cron(struct loop *l, long long id, void *priv)
     }
     info_cron(core);
     aof_cron(s->aof);
+    resume_accepting(s);
     long hz = core->cfg.hz > 0 ? core->cfg.hz : 10;
     return 1000 / hz;
 }
@@ -491,6 +519,30 @@ static void write_pidfile(const struct config *cfg)
     }
 }
 
+/* Make room for maxclients descriptors plus the server's own (listeners,
+ * log, AOF files): raise RLIMIT_NOFILE, or lower maxclients as Redis does
+ * when the hard limit does not allow it. */
+#define RESERVED_FDS 32
+static void adjust_open_files_limit(struct config *cfg)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)cfg->maxclients + RESERVED_FDS;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+        return;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+        cur = rl.rlim_cur;
+    if (cur < want) {
+        long allowed = cur > RESERVED_FDS ? (long)(cur - RESERVED_FDS) : 1;
+        log_msg(LOG_WARNING,
+                "You requested maxclients of %ld requiring at least %llu max file descriptors; "
+                "the limit is %llu, so maxclients is now %ld.",
+                cfg->maxclients, (unsigned long long)want, (unsigned long long)cur, allowed);
+        cfg->maxclients = allowed;
+    }
+}
+
 static int startup(struct server *s, int argc, char **argv)
 {
     char err[512];
@@ -510,7 +562,8 @@ static int startup(struct server *s, int argc, char **argv)
     }
     if (readlink("/proc/self/exe", s->core.executable, sizeof(s->core.executable) - 1) < 0)
         s->core.executable[0] = '\0';
-    s->loop = loop_new((int)cfg->maxclients + 128);
+    adjust_open_files_limit(cfg);
+    s->loop = loop_new(1024); /* grows with the highest fd in use */
     init_core(s);
     info_init(&s->core);
     if (aof_start(s->aof) < 0) /* load the AOF before accepting clients */

@@ -873,3 +873,23 @@ def test_node_redis_typed_idmp_api(t):
         eq(out["infoEnd"]["iids-tracked"], 1)
         eq(out["bin2"], out["bin1"], "a Buffer iid")
         eq(out["multi"][0], out["multi"][1], "a duplicate inside MULTI")
+
+
+def test_xidmpkeep_records_a_mapping_to_a_deleted_entry(t):
+    """XIDMPKEEP is Weir's rewrite form for a mapping whose entry is gone:
+    like XIDMPRECORD but the entry need not exist (it must not be past the
+    stream's last ID)."""
+    c = t.conn()
+    eid = c.call("XADD", "s", "*", "f", "v")
+    c.call("XADD", "s", "*", "f", "w")
+    c.call("XDEL", "s", eid)
+    is_err(c.call("XIDMPRECORD", "s", "p", "i", eid), "ERR No such message in stream")
+    eq(c.call("XIDMPKEEP", "s", "p", "i", eid), "OK", "kept")
+    eq(c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "again"), eid,
+       "a retry gets the deleted entry's ID")
+    is_err(c.call("XIDMPKEEP", "s", "p", "j", "99999999999999-0"),
+           "ERR The ID is greater than the stream's last generated ID")
+    is_err(c.call("XIDMPKEEP", "missing", "p", "i", eid), "ERR no such key")
+    is_err(c.call("XIDMPKEEP", "s", "", "i", eid), "ERR producer ID must be non-empty")
+    is_err(c.call("XIDMPKEEP", "s", "p", "i", "1-1"),
+           "ERR IID already exists for this producer with a different stream ID")

@@ -200,3 +200,19 @@ def test_timeout_zero_keeps_idle_clients(t):
     idle.call("PING")
     time.sleep(2.2)
     eq(idle.call("PING"), "PONG")
+
+
+def test_maxclients_follows_the_file_descriptor_limit(t):
+    """When RLIMIT_NOFILE cannot be raised to maxclients + 32, the server
+    lowers maxclients (as Redis does) instead of running out of descriptors
+    later, and says so in its log."""
+    import resource
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    want = 1000000
+    s = t.spawn(args=["--maxclients", str(want)])
+    c = t.conn(server=s)
+    expected = want if hard == resource.RLIM_INFINITY or hard >= want + 32 else hard - 32
+    eq(c.call("CONFIG", "GET", "maxclients"), ["maxclients", str(expected)], "hard limit %r" % hard)
+    if expected != want:
+        ok("so maxclients is now" in s.log(), "the adjustment is logged")
+    eq(c.call("PING"), "PONG", "serving")
