@@ -105,6 +105,16 @@ void cmd_error_unknown_sub(struct cmd_ctx *ctx)
                (int)(sub.len > 128 ? 128 : sub.len), sub.p, up);
 }
 
+void cmd_error_sub_args(struct cmd_ctx *ctx)
+{
+    const struct cmd_def *container = ctx->cmd->parent ? ctx->cmd->parent : ctx->cmd;
+    char up[64];
+    upper_copy(up, sizeof(up), container->name);
+    struct slice sub = ctx->argv[1];
+    cmd_errorf(ctx, "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try %s HELP.",
+               (int)(sub.len > 128 ? 128 : sub.len), sub.p, up);
+}
+
 void cmd_reply_help(struct cmd_ctx *ctx, const char *const *lines)
 {
     const struct cmd_def *container = ctx->cmd->parent ? ctx->cmd->parent : ctx->cmd;

@@ -152,6 +152,9 @@ void cmd_error_not_integer(struct cmd_ctx *ctx); /* value is not an integer or o
 void cmd_error_arity(struct cmd_ctx *ctx);       /* wrong number of arguments for '%s' command */
 /* "ERR unknown subcommand 'x'. Try CONTAINER HELP." */
 void cmd_error_unknown_sub(struct cmd_ctx *ctx);
+/* "ERR unknown subcommand or wrong number of arguments for '<argv[1]>'.
+ * Try CONTAINER HELP." (bad arguments of a subcommand, or of DEBUG). */
+void cmd_error_sub_args(struct cmd_ctx *ctx);
 /* Reply to HELP subcommands: lines is NULL-terminated; a header line
  * "<CONTAINER> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
  * is prepended and the HELP lines appended, as Redis does. */

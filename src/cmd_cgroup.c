@@ -237,16 +237,6 @@ static void drop_dangling(struct cmd_ctx *ctx, struct slice key, struct cg_group
 
 /* ==== XGROUP ================================================================================= */
 
-/* "ERR unknown subcommand or wrong number of arguments for 'x'. Try XGROUP HELP." */
-static void xgroup_syntax(struct cmd_ctx *ctx)
-{
-    struct slice sub = ctx->argv[1];
-    cmd_errorf(ctx,
-               "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try XGROUP "
-               "HELP.",
-               (int)(sub.len > 128 ? 128 : sub.len), sub.p);
-}
-
 /* MKSTREAM (CREATE only) and ENTRIESREAD n, from argv[5] on. */
 static int xgroup_options(struct cmd_ctx *ctx, int create, int *mkstream, int64_t *entries_read)
 {
@@ -269,7 +259,7 @@ static int xgroup_options(struct cmd_ctx *ctx, int create, int *mkstream, int64_
             *entries_read = v;
             i++;
         } else {
-            xgroup_syntax(ctx);
+            cmd_error_sub_args(ctx);
             return -1;
         }
     }
@@ -309,7 +299,7 @@ void cmd_xgroup_create(struct cmd_ctx *ctx)
         xgroup_lookup(ctx, mkstream, 0, &s, &g) < 0)
         return;
     if (ctx->argc > 8) {
-        xgroup_syntax(ctx);
+        cmd_error_sub_args(ctx);
         return;
     }
     if (is_token(ctx->argv[4], '$'))
@@ -341,7 +331,7 @@ void cmd_xgroup_setid(struct cmd_ctx *ctx)
         xgroup_lookup(ctx, 0, 1, &s, &g) < 0)
         return;
     if (ctx->argc != 5 && ctx->argc != 7) {
-        xgroup_syntax(ctx);
+        cmd_error_sub_args(ctx);
         return;
     }
     struct slice a = ctx->argv[4];

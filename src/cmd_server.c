@@ -458,11 +458,7 @@ void cmd_debug(struct cmd_ctx *ctx)
     } else if (arg_is(ctx, 1, "CHANGE-REPL-ID") && ctx->argc == 2) {
         resp_ok(ctx->out);
     } else {
-        struct slice sub = ctx->argv[1];
-        cmd_errorf(ctx,
-                   "ERR unknown subcommand or wrong number of arguments for '%.*s'. Try "
-                   "DEBUG HELP.",
-                   (int)(sub.len > 128 ? 128 : sub.len), sub.p);
+        cmd_error_sub_args(ctx);
     }
 }
 

@@ -78,16 +78,6 @@ static void xinfo_full(struct cmd_ctx *ctx, struct stream *s, long long count)
     xinfo_full_groups(ctx, s, count);
 }
 
-/* Redis's reply to bad XINFO STREAM options: the subcommand as typed. */
-static void xinfo_stream_syntax_error(struct cmd_ctx *ctx)
-{
-    struct slice sub = ctx->argv[1];
-    cmd_errorf(ctx,
-               "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
-               "Try XINFO HELP.",
-               (int)(sub.len > 128 ? 128 : sub.len), sub.p);
-}
-
 void cmd_xinfo_stream(struct cmd_ctx *ctx)
 {
     int full = 0;
@@ -102,7 +92,7 @@ void cmd_xinfo_stream(struct cmd_ctx *ctx)
     }
     if (ctx->argc > 3) {
         if (!util_eq_nocase(ctx->argv[3], "FULL")) {
-            xinfo_stream_syntax_error(ctx);
+            cmd_error_sub_args(ctx);
             return;
         }
         full = 1;
@@ -114,7 +104,7 @@ void cmd_xinfo_stream(struct cmd_ctx *ctx)
             if (count < 0) /* Redis: a negative COUNT means the default */
                 count = 10;
         } else if (ctx->argc != 4) {
-            xinfo_stream_syntax_error(ctx);
+            cmd_error_sub_args(ctx);
             return;
         }
     }
