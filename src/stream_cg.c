@@ -485,13 +485,19 @@ static char *name_dup(struct slice s)
     return mem_strndup(s.p, s.len);
 }
 
-static size_t group_search(const struct cg_set *set, struct slice name, int *found)
+/* Binary search of a name-sorted array of groups or consumers: the index
+ * of name, or where it would be inserted (*found says which). */
+typedef struct slice (*name_of_fn)(const void *elem);
+
+static size_t name_search(void *const *arr, size_t n, name_of_fn name_of, struct slice name,
+                          int *found)
 {
-    size_t lo = 0, hi = set->n;
+    size_t lo = 0, hi = n;
     *found = 0;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = name_cmp(set->g[mid]->name, set->g[mid]->name_len, name);
+        struct slice m = name_of(arr[mid]);
+        int c = name_cmp(m.p, m.len, name);
         if (c == 0) {
             *found = 1;
             return mid;
@@ -504,23 +510,26 @@ static size_t group_search(const struct cg_set *set, struct slice name, int *fou
     return lo;
 }
 
+static struct slice group_name(const void *g)
+{
+    const struct cg_group *grp = g;
+    return (struct slice){grp->name, grp->name_len};
+}
+
+static struct slice consumer_name(const void *c)
+{
+    const struct cg_consumer *con = c;
+    return (struct slice){con->name, con->name_len};
+}
+
+static size_t group_search(const struct cg_set *set, struct slice name, int *found)
+{
+    return name_search((void *const *)set->g, set->n, group_name, name, found);
+}
+
 static size_t consumer_search(const struct cg_group *g, struct slice name, int *found)
 {
-    size_t lo = 0, hi = g->ncons;
-    *found = 0;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = name_cmp(g->cons[mid]->name, g->cons[mid]->name_len, name);
-        if (c == 0) {
-            *found = 1;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return name_search((void *const *)g->cons, g->ncons, consumer_name, name, found);
 }
 
 struct cg_group *cg_group_find(const struct stream *s, struct slice name)
