@@ -46,6 +46,13 @@
  * database of the commands that follow; "MULTI" ... "EXEC" groups
  * commands that must be applied together: a file that ends inside such
  * a group is treated as truncated at the MULTI.
+ *
+ * A base file written by Redis with aof-use-rdb-preamble yes is in RDB
+ * form instead: <appendfilename>.<seq>.base.rdb, or (old single-file
+ * layout) an RDB followed by commands.  Such a base (a ".rdb" name or the
+ * "REDIS" magic) is read by rdb_load.c, whose keys arrive as commands on
+ * the same pseudo client; whatever follows the RDB's EOF and checksum is
+ * scanned as above.  Weir itself always writes the command form.
  */
 #ifndef WEIR_AOF_INT_H
 #define WEIR_AOF_INT_H

@@ -3,6 +3,10 @@
  * persisting, scanning files, replay at start-up, weir-check-aof.
  * Formats: aof_int.h.
  *
+ * A base file in RDB form (aof_int.h) is first read by rdb_load.c, each
+ * of its keys delivered as commands to rdb_cmd(), which dispatches them
+ * like logged ones but stops the load on the first that fails.
+ *
  * Replay runs every command through the normal dispatcher on a pseudo
  * client with core->loading set (so nothing is propagated again, lazy
  * expiry is off, and XADD accepts explicit IDs with IDMP/IDMPAUTO).
@@ -49,6 +53,7 @@
 #include "lib/log.h"
 #include "lib/mem.h"
 #include "obj.h"
+#include "rdb_load.h"
 #include "resp_parse.h"
 #include "stream.h"
 #include "stream_idmp.h"
@@ -693,7 +698,8 @@ struct loader {
     const char *file; /* for messages */
     uint64_t failed;  /* commands that replied an error */
     uint64_t dups_direct;
-    int stopped; /* stopped by load_cmd (reason logged) */
+    size_t base_off; /* where the scanned commands start in the file */
+    int stopped;     /* stopped by load_cmd (reason logged) */
 };
 
 enum { FORM_PLAIN, FORM_IDMP, FORM_IDMPAUTO };
@@ -797,8 +803,8 @@ static void report_failure(struct loader *l, int argc, const struct slice *argv,
         n++;
     if (++l->failed <= 10)
         log_msg(LOG_WARNING, "AOF %s offset %zu: '%.*s' (%d args) failed during loading: %.*s",
-                l->file, off, (int)(argv[0].len > 64 ? 64 : argv[0].len), argv[0].p, argc,
-                (int)(n > 1 ? n - 1 : 0), o->data + 1);
+                l->file, off + l->base_off, (int)(argv[0].len > 64 ? 64 : argv[0].len), argv[0].p,
+                argc, (int)(n > 1 ? n - 1 : 0), o->data + 1);
 }
 
 static int load_cmd(void *priv, int argc, const struct slice *argv, size_t off)
@@ -806,7 +812,7 @@ static int load_cmd(void *priv, int argc, const struct slice *argv, size_t off)
     struct loader *l = priv;
     if (!cmd_lookup(argv[0])) {
         log_msg(LOG_WARNING, "Unknown command '%.*s' reading the append only file %s at offset %zu",
-                (int)(argv[0].len > 64 ? 64 : argv[0].len), argv[0].p, l->file, off);
+                (int)(argv[0].len > 64 ? 64 : argv[0].len), argv[0].p, l->file, off + l->base_off);
         l->stopped = 1;
         return -1;
     }
@@ -821,7 +827,7 @@ static int load_cmd(void *priv, int argc, const struct slice *argv, size_t off)
     if (failed && is_word(argv[0], "SELECT")) {
         /* going on would load keys into the wrong database */
         log_msg(LOG_WARNING, "Can't SELECT the database of the append only file %s at offset %zu",
-                l->file, off);
+                l->file, off + l->base_off);
         l->stopped = 1;
         return -1;
     }
@@ -854,11 +860,42 @@ static int load_truncated(struct loader *l, const char *path, const struct aof_s
     return 0;
 }
 
+/* A base in RDB form: the .rdb name Redis gives it, or the "REDIS" magic
+ * of the old single-file preamble form (RDB, then commands). */
 static int is_rdb_base(const char *name, const char *data, size_t len)
 {
     size_t n = strlen(name);
-    return (n > 4 && strcmp(name + n - 4, ".rdb") == 0) ||
-           (len >= 5 && memcmp(data, "REDIS", 5) == 0);
+    return (n > 4 && strcmp(name + n - 4, ".rdb") == 0) || rdb_is_rdb(data, len);
+}
+
+/* A command made from the RDB part: any failure stops the load (the
+ * snapshot is the dataset; a key that does not load is lost). */
+static int rdb_cmd(void *priv, int argc, const struct slice *argv)
+{
+    struct loader *l = priv;
+    uint64_t failed = l->failed;
+    if (load_cmd(l, argc, argv, 0) != 0)
+        return -1;
+    if (l->failed != failed) {
+        l->stopped = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* Load the RDB part of a base file; returns the bytes it took, or -1. */
+static ssize_t load_rdb_part(struct loader *l, const char *path, const char *data, size_t len)
+{
+    struct rdb_result rr;
+    if (rdb_load(data, len, rdb_cmd, l, &rr) < 0) {
+        log_msg(LOG_WARNING,
+                "Can't load the RDB part of the AOF base file %s (record at offset %zu): %s", path,
+                rr.err_at, rr.err);
+        return -1;
+    }
+    log_msg(LOG_NOTICE, "Loaded the RDB part (version %d) of %s: %llu keys, %zu bytes", rr.version,
+            l->file, (unsigned long long)rr.nkeys, rr.consumed);
+    return (ssize_t)rr.consumed;
 }
 
 static int load_file(struct loader *l, const char *dir, const struct aof_file *f, int last)
@@ -875,16 +912,19 @@ static int load_file(struct loader *l, const char *dir, const struct aof_file *f
         log_msg(LOG_WARNING, "Can't open the append-only file %s: %s", path, strerror(errno));
         goto out;
     }
+    l->base_off = 0;
     if (is_rdb_base(name, data, len)) {
-        log_msg(LOG_WARNING,
-                "The AOF base file %s has an RDB preamble, which Weir cannot load "
-                "(write it with aof-use-rdb-preamble no)",
-                path);
-        aof_unmap_file(data, len);
-        goto out;
+        ssize_t n = load_rdb_part(l, path, data, len);
+        if (n < 0) {
+            aof_unmap_file(data, len);
+            goto out;
+        }
+        l->base_off = (size_t)n; /* the preamble form: commands follow */
     }
-    aof_scan(data, len, load_cmd, l, &r);
+    aof_scan(data + l->base_off, len - l->base_off, load_cmd, l, &r);
     aof_unmap_file(data, len);
+    r.valid += l->base_off;
+    r.bad_at += l->base_off;
     if (r.status == AOF_SCAN_CORRUPT) {
         if (!l->stopped)
             log_msg(LOG_WARNING,
@@ -991,13 +1031,22 @@ static int check_file(const char *path, int last, int fix)
         printf("Cannot open %s: %s\n", path, strerror(errno));
         return -1;
     }
+    size_t skip = 0;
     if (is_rdb_base(path, data, len)) {
-        aof_unmap_file(data, len);
-        printf("%s: RDB preamble base file: not supported (Weir reads command-form AOFs)\n", path);
-        return -1;
+        struct rdb_result rr;
+        if (rdb_load(data, len, NULL, NULL, &rr) < 0) {
+            aof_unmap_file(data, len);
+            printf("%s: bad RDB part (record at offset %zu): %s\n", path, rr.err_at, rr.err);
+            return -1;
+        }
+        printf("%s: RDB part valid: version %d, %llu keys, %zu bytes\n", path, rr.version,
+               (unsigned long long)rr.nkeys, rr.consumed);
+        skip = rr.consumed;
     }
-    aof_scan(data, len, NULL, NULL, &r);
+    aof_scan(data + skip, len - skip, NULL, NULL, &r);
     aof_unmap_file(data, len);
+    r.valid += skip;
+    r.bad_at += skip;
     if (r.status == AOF_SCAN_OK) {
         printf("%s: valid, %llu commands, %zu bytes\n", path, (unsigned long long)r.ncmds, len);
         return 0;
