@@ -531,6 +531,10 @@ static int xrg_resolve(struct cmd_ctx *ctx, const struct xrg_args *x, struct xrg
         }
         if (!k[i].fresh && xs_parse_id(ctx, id, 0, &k[i].after) < 0)
             return -1;
+        /* Redis stores ">" as the maximal ID, so spelling that ID out
+         * reads new entries too. */
+        if (!k[i].fresh && k[i].after.ms == UINT64_MAX && k[i].after.seq == UINT64_MAX)
+            k[i].fresh = 1;
     }
     return 0;
 }
@@ -1446,10 +1450,10 @@ void xinfo_full_groups(struct cmd_ctx *ctx, struct stream *s, long long count)
         kv_int(o, "nacked-count", (long long)g->nacked);
         resp_bulk_str(o, "pending");
         full_group_pel(o, g, count);
+        /* COUNT caps entries and PELs, never the consumer list. */
         resp_bulk_str(o, "consumers");
-        size_t n = capped(g->ncons, count);
-        resp_array(o, (long long)n);
-        for (size_t j = 0; j < n; j++)
+        resp_array(o, (long long)g->ncons);
+        for (size_t j = 0; j < g->ncons; j++)
             full_consumer(o, g->cons[j], count);
     }
 }

@@ -271,7 +271,9 @@ static int parse_add_id(struct cmd_ctx *ctx, struct add_args *a, int i)
         a->mode = STREAM_ID_AUTO;
         return 0;
     }
-    if (s.len >= 3 && s.p[s.len - 1] == '*' && s.p[s.len - 2] == '-') {
+    /* A NUL byte ends the ID early (Redis reads it as a C string), so
+     * "1\0-*" is the explicit ID 1. */
+    if (s.len >= 3 && s.p[s.len - 1] == '*' && s.p[s.len - 2] == '-' && !memchr(s.p, '\0', s.len)) {
         if (xs_parse_id(ctx, (struct slice){s.p, s.len - 2}, 0, &a->id) < 0)
             return -1;
         if (memchr(s.p, '-', s.len - 2)) { /* "1-2-*" */

@@ -50,6 +50,14 @@ static int parse_xread(struct cmd_ctx *ctx, struct xread_args *x)
             }
             x->nkeys = rest / 2;
             return 0;
+        } else if (util_eq_nocase(a, "GROUP") && more >= 2) {
+            cmd_error(ctx, "ERR The GROUP option is only supported by XREADGROUP. You called "
+                           "XREAD instead.");
+            return -1;
+        } else if (util_eq_nocase(a, "NOACK")) {
+            cmd_error(ctx, "ERR The NOACK option is only supported by XREADGROUP. You called "
+                           "XREAD instead.");
+            return -1;
         } else {
             cmd_error_syntax(ctx);
             return -1;

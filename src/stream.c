@@ -306,18 +306,50 @@ int stream_id_cmp(struct stream_id a, struct stream_id b)
     return 0;
 }
 
+/* Whether s is a negative number in the canonical form Redis's strict
+ * signed parser accepts: '-', a nonzero digit, more digits, magnitude at
+ * most 2^63. */
+static int is_canonical_negative(const char *s, size_t len)
+{
+    uint64_t v = 0;
+    if (len < 2 || s[0] != '-' || s[1] < '1' || s[1] > '9')
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        unsigned d = (unsigned)((unsigned char)s[i] - '0');
+        if (d > 9 || v > ((uint64_t)1 << 63) / 10)
+            return 0;
+        v = v * 10 + d;
+        if (v > ((uint64_t)1 << 63))
+            return 0;
+    }
+    return 1;
+}
+
+/* One part of a stream ID.  Redis tries a strict signed parse, refuses
+ * negative results, and otherwise falls back to strtoull() semantics:
+ * leading whitespace, an optional sign ('-' negates modulo 2^64) and at
+ * least one digit with nothing after it. */
 static int parse_u64(const char *s, size_t len, uint64_t *out)
 {
     uint64_t v = 0;
-    if (len == 0)
+    size_t i = 0;
+    int neg = 0;
+
+    if (len == 0 || is_canonical_negative(s, len))
         return -1;
-    for (size_t i = 0; i < len; i++) {
+    while (i < len && (s[i] == ' ' || (s[i] >= '\t' && s[i] <= '\r')))
+        i++;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    if (i == len)
+        return -1;
+    for (; i < len; i++) {
         unsigned d = (unsigned)((unsigned char)s[i] - '0');
         if (d > 9 || v > (UINT64_MAX - d) / 10)
             return -1;
         v = v * 10 + d;
     }
-    *out = v;
+    *out = neg ? 0 - v : v;
     return 0;
 }
 
@@ -329,6 +361,10 @@ int stream_id_parse(const char *s, size_t len, uint64_t missing_seq, struct stre
 
     if (len == 0 || len > 127)
         return -1;
+    /* Redis parses the ID as a C string: a NUL byte ends it. */
+    dash = memchr(s, '\0', len);
+    if (dash)
+        len = (size_t)(dash - s);
     dash = memchr(s, '-', len);
     mlen = dash ? (size_t)(dash - s) : len;
     if (parse_u64(s, mlen, &ms) < 0)

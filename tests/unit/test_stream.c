@@ -102,6 +102,21 @@ static void test_id_parse(void)
     CHECK(id.ms == UINT64_MAX && id.seq == UINT64_MAX);
     CHECK(stream_id_parse("007-01", 6, 0, &id) == 0);
     CHECK_ID(id, 7, 1);
+    /* Like Redis (strict signed parse, then strtoull()): leading blanks and
+     * a sign are accepted, "-" negates modulo 2^64 unless the part is a
+     * canonical negative number, and an embedded NUL ends the ID. */
+    CHECK(stream_id_parse("+1", 2, 9, &id) == 0);
+    CHECK_ID(id, 1, 9);
+    CHECK(stream_id_parse(" 1-+2", 5, 0, &id) == 0);
+    CHECK_ID(id, 1, 2);
+    CHECK(stream_id_parse("\t3- 4", 5, 0, &id) == 0);
+    CHECK_ID(id, 3, 4);
+    CHECK(stream_id_parse("1--0", 4, 0, &id) == 0);
+    CHECK_ID(id, 1, 0);
+    CHECK(stream_id_parse("1--01", 5, 0, &id) == 0);
+    CHECK_ID(id, 1, UINT64_MAX);
+    CHECK(stream_id_parse("1\0-2", 4, 7, &id) == 0);
+    CHECK_ID(id, 1, 7);
     static const char *const bad[] = {
         "",
         "-",
@@ -109,13 +124,13 @@ static void test_id_parse(void)
         "*",
         "1-",
         "-1",
-        "+1",
-        "1-+1",
-        "+1-1",
-        " 1-1",
         "1-1 ",
         "1 -1",
         "1--1",
+        "1--9223372036854775808",
+        "1-+",
+        "1- ",
+        "1-+-1",
         "1-2-3",
         "a-1",
         "1-a",
@@ -134,7 +149,7 @@ static void test_id_parse(void)
             CHECK(0);
         }
     }
-    CHECK(stream_id_parse("1\0-2", 4, 0, &id) == -1);
+    CHECK(stream_id_parse("\0-2", 3, 0, &id) == -1);
     memset(big, '0', sizeof(big));
     big[125] = '-';
     big[126] = '1';
