@@ -148,11 +148,84 @@ static int process_one(struct core *core, struct client *c, size_t *off)
     return 1;
 }
 
+/* ---- pipelined batches ------------------------------------------------
+ * When several whole multibulk requests are waiting, they are parsed first
+ * (argv slices side by side in c->argv), the keys they name are prefetched
+ * in three stages (bucket, entry, value) so that the cache misses of the
+ * lookups overlap, and then they run one by one exactly as process_one
+ * would run them.  Anything unusual (inline requests, which are unescaped
+ * in place, partial or oversized requests, errors) goes to process_one. */
+
+#define BATCH_MAX 16
+
+struct batch_req {
+    size_t argv_at; /* first slice in c->argv */
+    int argc;
+    size_t end; /* buffer offset just past the request */
+};
+
+static int parse_batch(struct core *core, struct client *c, size_t off, struct batch_req *reqs)
+{
+    struct resp_limits lim = {core->cfg.proto_max_bulk_len, c->authenticated};
+    size_t used = 0;
+    int n = 0;
+    if (c->pstate.pos != 0) /* a request is half read: resume it the usual way */
+        return 0;
+    while (n < BATCH_MAX && off < c->in.len && c->in.data[off] == '*') {
+        struct resp_state st;
+        size_t argc = 0;
+        const char *err = NULL;
+        resp_state_reset(&st);
+        long r = resp_parse(c->in.data + off, c->in.len - off, &lim, &st, c->argv + used,
+                            c->argv_cap - used, &argc, &err);
+        if (r <= 0 || argc == 0)
+            break;
+        off += (size_t)r;
+        reqs[n++] = (struct batch_req){used, (int)argc, off};
+        used += argc;
+    }
+    return n;
+}
+
+static void prefetch_batch(struct core *core, struct client *c, const struct batch_req *reqs, int n)
+{
+    const struct db *db = &core->dbs[c->db_index];
+    for (int stage = 0; stage < 3; stage++)
+        for (int i = 0; i < n; i++)
+            if (reqs[i].argc >= 2)
+                db_prefetch(db, c->argv[reqs[i].argv_at + 1], stage);
+}
+
+/* Run the parsed requests; returns 0 if the client stopped (blocked,
+ * closing) before the end.  *off follows the requests that ran. */
+static int run_batch(struct core *core, struct client *c, const struct batch_req *reqs, int n,
+                     size_t *off)
+{
+    for (int i = 0; i < n; i++) {
+        if (c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))
+            return 0;
+        size_t before = c->out.len;
+        c->ro.proto = c->resp;
+        *off = reqs[i].end;
+        cmd_dispatch(core, c, reqs[i].argc, c->argv + reqs[i].argv_at);
+        apply_reply_mode(c, before);
+    }
+    return 1;
+}
+
 void conn_process(struct core *core, struct client *c)
 {
     size_t off = 0;
+    struct batch_req reqs[BATCH_MAX];
     while (off < c->in.len &&
            !(c->flags & (CLIENT_BLOCKED | CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSE_ASAP))) {
+        int n = parse_batch(core, c, off, reqs);
+        if (n >= 2) {
+            prefetch_batch(core, c, reqs, n);
+            if (!run_batch(core, c, reqs, n, &off))
+                break;
+            continue;
+        }
         if (!process_one(core, c, &off))
             break;
     }

@@ -422,3 +422,8 @@ size_t db_active_expire(struct db *db, int effort)
     update_avg_ttl(db, &st);
     return n;
 }
+
+void db_prefetch(const struct db *db, struct slice key, int stage)
+{
+    dict_prefetch(db->keys, key.p, key.len, stage);
+}

@@ -92,6 +92,8 @@ const char *db_random_key(struct db *db, size_t *klen);
  * cursor over `expires`), delete those past their time; returns the
  * number expired.  effort is active-expire-effort (1..10). */
 size_t db_active_expire(struct db *db, int effort);
+/* Prefetch hint for a batch of lookups (see dict_prefetch). */
+void db_prefetch(const struct db *db, struct slice key, int stage);
 /* Tell the modification hook (WATCH / wake-ups). */
 void db_signal_modified(struct db *db, struct slice key);
 

@@ -255,6 +255,21 @@ static struct dict_entry **find_link(struct dict *d, const void *key, size_t kle
     return NULL;
 }
 
+void dict_prefetch(const struct dict *d, const void *key, size_t klen, int stage)
+{
+    if (!d->tab[0] || d->tab[1] || d->used[0] == 0)
+        return;
+    struct dict_entry *const *slot = &d->tab[0][dict_hash(key, klen) & d->mask[0]];
+    if (stage == 0) {
+        __builtin_prefetch(slot);
+    } else if (*slot) {
+        if (stage == 1)
+            __builtin_prefetch(*slot);
+        else
+            __builtin_prefetch((*slot)->val);
+    }
+}
+
 struct dict_entry *dict_find(struct dict *d, const void *key, size_t klen)
 {
     struct dict_entry **link;

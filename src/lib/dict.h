@@ -70,6 +70,12 @@ void dict_iter_init(struct dict_iter *it, struct dict *d);
 struct dict_entry *dict_next(struct dict_iter *it);
 void dict_iter_done(struct dict_iter *it);
 
+/* Memory-latency hiding for batches of lookups (pipelined requests):
+ * stage 0 prefetches key's bucket slot, stage 1 the first entry of that
+ * bucket, stage 2 that entry's value.  Run each stage over the whole batch
+ * before the next.  Only a hint: no effect while rehashing. */
+void dict_prefetch(const struct dict *d, const void *key, size_t klen, int stage);
+
 /* Do up to n bucket moves of a pending rehash; returns 1 if more remain. */
 int dict_rehash_step(struct dict *d, int n);
 /* Bytes used by the table and its entries (keys included, values not). */

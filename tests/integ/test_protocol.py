@@ -5,7 +5,7 @@ import re
 import socket
 import time
 
-from harness import Map, eq, fail, is_err, ok
+from harness import Map, eq, fail, is_err, ok, wait_for
 
 
 def bulk(s):
@@ -445,3 +445,56 @@ def test_client_closing_mid_reply_is_harmless(t):
         s.close()
     eq(t.call("PING"), "PONG")
     eq(t.call("STRLEN", "huge"), 8 * 1024 * 1024)
+
+
+def _mb(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def test_pipeline_batches_stop_at_a_blocking_command(t):
+    """Pipelined requests are parsed ahead in batches; a command that blocks
+    in the middle must hold back the rest of the batch until it is served."""
+    c = t.conn()
+    c.send(_mb("SET", "a", "1") + _mb("XREAD", "BLOCK", "0", "STREAMS", "s", "$") +
+           _mb("SET", "a", "2") + _mb("GET", "a"))
+    eq(c.read(), "OK", "first SET")
+    other = t.conn()
+    wait_for(lambda: int(t.info("clients")[None]["blocked_clients"]) == 1, what="XREAD blocked")
+    eq(other.call("GET", "a"), "1", "the SET after the blocked XREAD has not run")
+    eid = other.call("XADD", "s", "*", "f", "v")
+    reply = c.read()
+    eq(reply[0][0], "s", "XREAD served")
+    eq(reply[0][1][0][0], eid, "with the new entry")
+    eq(c.read(), "OK", "second SET after the XREAD")
+    eq(c.read(), "2", "GET sees it")
+
+
+def test_pipeline_batches_stop_at_quit_and_keep_multi(t):
+    c = t.conn()
+    c.send(_mb("MULTI") + _mb("SET", "k", "v") + _mb("GET", "k") + _mb("EXEC") +
+           _mb("PING") + _mb("QUIT") + _mb("SET", "after-quit", "x"))
+    eq([c.read() for _ in range(4)], ["OK", "QUEUED", "QUEUED", ["OK", "v"]], "MULTI in a batch")
+    eq(c.read(), "PONG", "PING")
+    eq(c.read(), "OK", "QUIT")
+    c.expect_closed()
+    eq(t.conn().call("EXISTS", "after-quit"), 0, "nothing after QUIT ran")
+
+
+def test_pipeline_of_many_keys_in_other_databases(t):
+    """Batches prefetch keys of the current db; SELECT in the middle of a
+    batch must still read the right database."""
+    c = t.conn()
+    reqs = b""
+    for i in range(40):
+        reqs += _mb("SELECT", i % 3) + _mb("SET", "k%d" % i, "db%d" % (i % 3))
+    reqs += _mb("SELECT", 0)
+    c.send(reqs)
+    for _ in range(81):
+        eq(c.read(), "OK", "pipelined SELECT/SET")
+    for i in range(40):
+        c.call("SELECT", i % 3)
+        eq(c.call("GET", "k%d" % i), "db%d" % (i % 3), "k%d" % i)
