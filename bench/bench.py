@@ -465,12 +465,7 @@ def throughput_rows(weir, redis, opts, log):
 def latency_rows(weir, redis, opts, log):
     rows = []
     for w in LATENCY:
-        if not selected(w, opts.only):
-            continue
-        why = unsupported((weir, redis), w)
-        if why:
-            rows.append({"label": w["name"], "note": why})
-            log("%-24s %s" % (w["name"], why))
+        if not runnable(w, weir, redis, opts, rows, log):
             continue
         try:
             # two halves of the rounds per server, in alternating order
@@ -526,12 +521,7 @@ def used_memory(server):
 def memory_rows(weir, redis, opts, log):
     rows = []
     for w in MEMORY:
-        if not selected(w, opts.only):
-            continue
-        why = unsupported((weir, redis), w)
-        if why:
-            rows.append({"label": w["name"], "note": why})
-            log("%-24s %s" % (w["name"], why))
+        if not runnable(w, weir, redis, opts, rows, log):
             continue
         count = w["count"] // (10 if opts.quick else 1)
         res = {}
@@ -683,6 +673,19 @@ def persistence_rows(weir, redis, opts, log):
                 for s in pair:
                     s.stop()
     return rows
+
+
+def runnable(w, weir, redis, opts, rows, log):
+    """Is w selected by --only and supported by both servers?  An
+    unsupported one gets an n/a row with the reason."""
+    if not selected(w, opts.only):
+        return False
+    why = unsupported((weir, redis), w)
+    if why:
+        rows.append({"label": w["name"], "note": why})
+        log("%-24s %s" % (w["name"], why))
+        return False
+    return True
 
 
 def selected(w, only):
