@@ -78,6 +78,18 @@ static void reply_nogroup(struct cmd_ctx *ctx, struct slice key, struct slice gr
                (int)group.len, group.p);
 }
 
+/* The group named by argv[2] of the stream at argv[1], or NULL after
+ * replying WRONGTYPE or NOGROUP. */
+static struct cg_group *group_or_reply(struct cmd_ctx *ctx, struct stream **s)
+{
+    struct cg_group *g;
+    if (find_group(ctx, ctx->argv[1], ctx->argv[2], s, &g) < 0)
+        return NULL;
+    if (!g)
+        reply_nogroup(ctx, ctx->argv[1], ctx->argv[2]);
+    return g;
+}
+
 /* "-NOGROUP No such consumer group 'g' for key name 'k'" */
 static void reply_nogroup_for_key(struct cmd_ctx *ctx, struct slice key, struct slice group)
 {
@@ -918,12 +930,8 @@ void cmd_xpending(struct cmd_ctx *ctx)
     struct xpending_args a;
     struct stream *s;
     struct cg_group *g;
-    if (xpending_parse(ctx, &a) < 0 || find_group(ctx, ctx->argv[1], ctx->argv[2], &s, &g) < 0)
+    if (xpending_parse(ctx, &a) < 0 || !(g = group_or_reply(ctx, &s)))
         return;
-    if (!g) {
-        reply_nogroup(ctx, ctx->argv[1], ctx->argv[2]);
-        return;
-    }
     if (a.extended)
         xpending_range(ctx, g, &a);
     else
@@ -1043,12 +1051,8 @@ void cmd_xclaim(struct cmd_ctx *ctx)
     struct stream *s;
     struct cg_group *g;
     struct xclaim_args a;
-    if (find_group(ctx, ctx->argv[1], ctx->argv[2], &s, &g) < 0)
+    if (!(g = group_or_reply(ctx, &s)))
         return;
-    if (!g) {
-        reply_nogroup(ctx, ctx->argv[1], ctx->argv[2]);
-        return;
-    }
     if (xclaim_parse(ctx, &a) < 0)
         return;
     int moved = a.has_lastid && stream_id_cmp(a.lastid, g->last_id) > 0;
@@ -1156,12 +1160,8 @@ void cmd_xautoclaim(struct cmd_ctx *ctx)
     struct xautoclaim_args a;
     struct stream *s;
     struct cg_group *g;
-    if (xautoclaim_parse(ctx, &a) < 0 || find_group(ctx, ctx->argv[1], ctx->argv[2], &s, &g) < 0)
+    if (xautoclaim_parse(ctx, &a) < 0 || !(g = group_or_reply(ctx, &s)))
         return;
-    if (!g) {
-        reply_nogroup(ctx, ctx->argv[1], ctx->argv[2]);
-        return;
-    }
     struct cg_consumer *c = get_consumer(ctx, ctx->argv[1], g, ctx->argv[3]);
     c->seen_time = ctx->now_ms;
     size_t cap = (size_t)(a.count < (long long)g->pel.count ? a.count : (long long)g->pel.count);
