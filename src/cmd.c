@@ -284,4 +284,8 @@ void cmd_dispatch(struct core *core, struct client *c, int argc, const struct sl
         return;
     }
     cmd_call(&ctx);
+    /* As Redis: clients blocked on keys this command made ready are served
+     * now, before the next command of a pipeline runs. */
+    if (core->ready_keys && core->serve_ready && !core->loading)
+        core->serve_ready(core);
 }

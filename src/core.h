@@ -76,6 +76,8 @@ struct core {
 
     /* server actions (server.c) */
     void (*kill_client)(struct core *c, struct client *cl); /* close after flush */
+    /* serve clients blocked on keys that became ready (after a command) */
+    void (*serve_ready)(struct core *c);
     /* a blocked client was unblocked outside the serve path (CLIENT UNBLOCK) */
     void (*client_unblocked)(struct core *c, struct client *cl);
     int (*save)(struct core *c, char *err, size_t errlen); /* SAVE; -1 on error */

@@ -48,6 +48,8 @@ struct server {
     int nls;
     struct client **pending; /* clients with output to write */
     size_t npending, cap_pending;
+    struct client **resume; /* unblocked inline, input still to run */
+    size_t nresume, cap_resume;
     struct client **closing; /* clients to free in before_sleep */
     size_t nclosing, cap_closing;
     long long cron_id;
@@ -88,6 +90,7 @@ static void free_client(struct server *s, struct client *c)
     block_remove(&s->core, c);
     if (c->flags & CLIENT_PENDING_WRITE)
         remove_from(s->pending, &s->npending, c);
+    remove_from(s->resume, &s->nresume, c);
     if (c->fd >= 0) {
         loop_del(s->loop, c->fd, LOOP_READ | LOOP_WRITE);
         close(c->fd);
@@ -270,6 +273,36 @@ static void on_aof_durable(void *priv, void *client)
     mark_pending(priv, client);
 }
 
+/* Unblocked in the middle of another client's requests: its reply is
+ * queued; its own pipelined input resumes before sleeping (not here, so
+ * that serving never nests). */
+static void on_unblocked_inline(void *priv, struct client *c)
+{
+    struct server *s = priv;
+    aof_note_writer(s->aof, c, s->unblock_mark);
+    if (c->in.len > 0 && !(c->flags & CLIENT_BLOCKED))
+        push(&s->resume, &s->nresume, &s->cap_resume, c);
+    mark_pending(s, c);
+}
+
+static void serve_ready_action(struct core *core)
+{
+    struct server *s = (struct server *)core;
+    s->unblock_mark = aof_fed_mark(s->aof);
+    block_serve_ready(core, on_unblocked_inline, s);
+}
+
+/* Clients unblocked inline with input waiting: run it now. */
+static void resume_unblocked(struct server *s)
+{
+    for (size_t i = 0; i < s->nresume; i++) {
+        struct client *c = s->resume[i];
+        if (!(c->flags & (CLIENT_CLOSE_ASAP | CLIENT_BLOCKED)))
+            on_unblocked(s, c);
+    }
+    s->nresume = 0;
+}
+
 static void client_unblocked_action(struct core *core, struct client *c)
 {
     ((struct server *)core)->unblock_mark = aof_fed_mark(((struct server *)core)->aof);
@@ -297,6 +330,7 @@ static void before_sleep(struct loop *l, void *priv)
     struct server *s = priv;
     s->core.now_ms = util_mstime();
     serve_blocked(s);
+    resume_unblocked(s);
     /* persist before replying: write (and fsync) the AOF first */
     long aof_wait = aof_before_sleep(s->aof, on_aof_durable, s);
     if (aof_wait >= 0)
@@ -450,6 +484,7 @@ static int init_core(struct server *s)
     core->active_expire_enabled = 1;
     core->kill_client = kill_client_action;
     core->client_unblocked = client_unblocked_action;
+    core->serve_ready = serve_ready_action;
     s->aof = aof_create(core);
     core->prop.feed = aof_feed;
     core->prop.priv = s->aof;
@@ -503,6 +538,7 @@ static void teardown(struct server *s)
         dict_free(s->core.watched_keys, NULL);
     mem_free(s->core.stats.cmd);
     mem_free(s->pending);
+    mem_free(s->resume);
     mem_free(s->closing);
     loop_free(s->loop);
     config_free(&s->core.cfg);

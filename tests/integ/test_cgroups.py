@@ -1007,3 +1007,25 @@ def test_blocked_claim_reader_gets_nacked_entry(t):
     r = w.read()
     eq([(e[0], e[2], e[3]) for e in r[0][1]], [("1-0", "-1", "1")])
     eq(c.call("XPENDING", "s", "g", "-", "+", "1")[0][1], "bob")
+
+
+def test_pipelined_xadds_are_served_to_blocked_consumers_one_by_one(t):
+    """As in Redis, blocked clients are served after each command: two
+    XADDs pipelined in one write reach two blocked consumers of the same
+    group one entry each (not both to the first)."""
+    p = t.conn()
+    p.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    a, b = t.conn(), t.conn()
+    a.send(b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\na\r\n$5\r\nBLOCK\r\n"
+           b"$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n>\r\n")
+    wait_for(lambda: int(t.info("clients")[None]["blocked_clients"]) == 1, what="a blocked")
+    b.send(b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nb\r\n$5\r\nBLOCK\r\n"
+           b"$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n>\r\n")
+    wait_for(lambda: int(t.info("clients")[None]["blocked_clients"]) == 2, what="b blocked")
+    p.send(b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$3\r\n1-1\r\n$1\r\nf\r\n$1\r\n1\r\n"
+           b"*5\r\n$4\r\nXADD\r\n$1\r\ns\r\n$3\r\n1-2\r\n$1\r\nf\r\n$1\r\n2\r\n")
+    eq([p.read(), p.read()], ["1-1", "1-2"], "both XADDs")
+    ra, rb = a.read(), b.read()
+    eq(len(ra[0][1]), 1, "the first consumer got one entry: %r" % (ra,))
+    eq(len(rb[0][1]), 1, "the second consumer got the other: %r" % (rb,))
+    eq(sorted([ra[0][1][0][0], rb[0][1][0][0]]), ["1-1", "1-2"], "one entry each")
