@@ -393,7 +393,9 @@ def test_rewrite_equivalence_and_layout(t):
     eq([k for _, k in manifest_files(s)], ["b", "i"], "manifest after a rewrite")
     names = [n for n, _ in manifest_files(s)]
     eq(names, ["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof"], "file names")
-    eq(sorted(os.listdir(aof_path(s))), sorted(names + [MANIFEST]), "old files deleted")
+    # the old files are unlinked by the background thread: allow it a moment
+    wait_for(lambda: sorted(os.listdir(aof_path(s))) == sorted(names + [MANIFEST]),
+             timeout=10, what="old files deleted (left: %r)" % os.listdir(aof_path(s)))
     compare(before, snapshot(t, s), "live, after BGREWRITEAOF")
     with open(aof_path(s, names[0]), "rb") as f:
         base = f.read()
